@@ -1,0 +1,84 @@
+# Buddying: `make run` starts the service on SQLite with demo data; `make test` runs every test.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+# Development server settings: debug on, embedded SQLite, tasks in-process (no Redis needed).
+RUN_ENV := DEBUG=1
+
+.PHONY: help run test test-browser lint fmt typecheck bench migrations-check services chromium pdf-libs node assets venv dev clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-18s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements-dev.txt $(VENV)/.installed
+	$(PY) -m pip install -q -r requirements-dev.txt
+	touch $@
+
+venv: $(VENV)/.installed
+dev: $(VENV)/.installed-dev
+
+pdf-libs: ## Install the Debian libraries WeasyPrint needs for PDF packs (Pango, HarfBuzz, a font) if missing
+	@(ldconfig -p | grep -q 'libpango-1.0.so' && ldconfig -p | grep -q 'libpangoft2-1.0.so' \
+		&& ldconfig -p | grep -q 'libharfbuzz-subset.so' && test -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf) \
+		|| (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core)
+
+node: ## Install Node.js and npm from Debian if missing
+	@command -v npm >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm)
+
+node_modules/.installed: package.json package-lock.json | node
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+static/build/app.css: node_modules/.installed static/scss/app.scss
+	npm run -s build:css
+
+assets: static/build/app.css ## Install front-end packages (npm, lock file) and build the stylesheet
+
+run: venv assets pdf-libs ## Start the service on http://127.0.0.1:8000 with demo data (SQLite, no other service)
+	$(RUN_ENV) $(PY) manage.py migrate --noinput
+	$(RUN_ENV) $(PY) manage.py seed_demo
+	$(RUN_ENV) $(PY) manage.py runserver 127.0.0.1:8000
+
+services: ## Start PostgreSQL and Redis on 127.0.0.1 if they are down
+	@pg_isready -q -h 127.0.0.1 -p 5432 || pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start
+	@redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 || redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no
+	@for i in $$(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && redis-cli -h 127.0.0.1 ping >/dev/null 2>&1 && exit 0; sleep 1; done; echo "PostgreSQL or Redis did not start" >&2; exit 1
+
+chromium: ## Install Debian's Chromium and ChromeDriver for the browser tests if missing
+	@command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver)
+
+test: dev assets services chromium pdf-libs migrations-check lint ## Run every test (PostgreSQL, Redis, Chromium) plus lint and migration checks
+	$(PY) -m pytest
+
+test-browser: dev assets services chromium ## Run only the browser journeys
+	$(PY) -m pytest -m browser
+
+lint: dev ## Ruff lint and format check
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+fmt: dev ## Format and autofix with Ruff
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+typecheck: dev ## Strict static type check (mypy) of the pure modules: the matching engine, postcodes, demo towns
+	$(VENV)/bin/mypy
+
+migrations-check: venv ## Fail if models changed without a migration
+	$(RUN_ENV) $(PY) manage.py makemigrations --check --dry-run
+
+bench: dev ## Run the benchmarks and print figures against their baselines
+	$(PY) bench/run_all.py
+
+clean: ## Remove the virtualenv, node_modules, built assets and the SQLite database
+	rm -rf $(VENV) node_modules static/build staticfiles db.sqlite3

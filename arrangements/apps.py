@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+
+
+class ArrangementsConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "arrangements"
+    verbose_name = "Arrangements"
+
+    def seed_demo(self, *, seed: int) -> None:
+        """Called by `manage.py seed_demo` after the registry and matching demo data exist."""
+        from arrangements.demo import demo_arrangements_create
+
+        demo_arrangements_create(seed=seed)

@@ -1,0 +1,428 @@
+"""Arrangement forms. They validate input; arrangements.services makes the changes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from crispy_forms_gds.fields import DateInputField
+from crispy_forms_gds.helper import FormHelper
+from crispy_forms_gds.layout import HTML, Field, Fieldset, Layout, Size, Submit
+from django import forms
+
+from arrangements.models import Arrangement, Input, Milestone, Review, TermsOfReference
+from buddying.models import ExpertiseArea, Trust
+
+OBJECTIVE_ROWS = 5
+
+
+def _helper(*fields: Any, submit: str) -> FormHelper:
+    helper = FormHelper()
+    helper.layout = Layout(*fields, Submit("submit", submit))
+    return helper
+
+
+class ProposeForm(forms.Form):
+    supported = forms.ModelChoiceField(
+        label="Trust to be supported", queryset=Trust.objects.all(), empty_label="Choose a trust"
+    )
+    title = forms.CharField(
+        label="What the arrangement is for",
+        max_length=200,
+        help_text="For example: Maternity safety and board governance",
+    )
+    lead_buddy = forms.ModelChoiceField(label="Lead buddy", queryset=Trust.objects.all(), empty_label="Choose a trust")
+    issue_buddies = forms.ModelMultipleChoiceField(
+        label="Issue-specific buddies (optional)",
+        queryset=Trust.objects.all(),
+        required=False,
+        help_text="Other trusts that each help with one area of expertise. Hold Ctrl or Cmd to choose more than one.",
+    )
+    tier = forms.ChoiceField(choices=Arrangement.Tier.choices, widget=forms.RadioSelect, label="Tier of support")
+    origin = forms.ChoiceField(choices=Arrangement.Origin.choices, widget=forms.RadioSelect, label="How it came about")
+    planned_start = DateInputField(label="Planned start")
+    planned_end = DateInputField(label="Planned end")
+    acquisition_separation = forms.CharField(
+        label="If acquisition-linked: how the buddy role is kept distinct from the acquirer role",
+        widget=forms.Textarea,
+        required=False,
+    )
+
+    def __init__(self, *args: Any, own_trust: Trust | None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        trusts = Trust.objects.order_by("name").only("ods_code", "name")
+        for name in ("supported", "lead_buddy", "issue_buddies"):
+            self.fields[name].queryset = trusts
+        layout: list[Any] = [Field.text("title")]
+        if own_trust is not None:
+            # An executive proposes buddies for their own trust only.
+            del self.fields["supported"]
+            self.own_trust = own_trust
+            self.fields["origin"].choices = [(Arrangement.Origin.SELF_PROPOSED, Arrangement.Origin.SELF_PROPOSED.label)]
+            self.fields["origin"].initial = Arrangement.Origin.SELF_PROPOSED
+        else:
+            self.own_trust = None
+            layout.insert(0, Field.select("supported"))
+        layout += [
+            Field.select("lead_buddy"),
+            Field("issue_buddies"),
+            Field.radios("tier", legend_size=Size.SMALL),
+            Field.radios("origin", legend_size=Size.SMALL),
+            Field("planned_start"),
+            Field("planned_end"),
+            Field.textarea("acquisition_separation", rows=3),
+        ]
+        self.helper = FormHelper()
+        self.helper.form_tag = False  # the page adds its own buttons: check fit, then submit
+        self.helper.layout = Layout(*layout)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        start, end = cleaned.get("planned_start"), cleaned.get("planned_end")
+        if start and end and end < start:
+            self.add_error("planned_end", "The planned end must be on or after the planned start")
+        supported = self.own_trust or cleaned.get("supported")
+        lead = cleaned.get("lead_buddy")
+        if supported and lead and supported == lead:
+            self.add_error("lead_buddy", "A trust cannot buddy itself")
+        issue = list(cleaned.get("issue_buddies") or [])
+        if supported and supported in issue:
+            self.add_error("issue_buddies", "A trust cannot buddy itself")
+        if lead and lead in issue:
+            self.add_error("issue_buddies", "The lead buddy is already in the arrangement")
+        if (
+            cleaned.get("tier") == Arrangement.Tier.ACQUISITION_LINKED
+            and not cleaned.get("acquisition_separation", "").strip()
+        ):
+            self.add_error("acquisition_separation", "Say how the buddy role is kept distinct from the acquirer role")
+        return cleaned
+
+
+class DeclineForm(forms.Form):
+    reason = forms.CharField(label="Why is it declined?", widget=forms.Textarea)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = _helper(Field.textarea("reason", rows=3), submit="Decline")
+
+
+class TerminateForm(forms.Form):
+    reason = forms.ChoiceField(
+        label="Why is it ending?", choices=Arrangement.EndReason.choices, widget=forms.RadioSelect
+    )
+    notes = forms.CharField(label="More about why", widget=forms.Textarea, required=False)
+    handover = forms.CharField(
+        label="Handover notes", widget=forms.Textarea, help_text="What happens to the work now, and who picks it up"
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = _helper(
+            Field.radios("reason", legend_size=Size.MEDIUM),
+            Field.textarea("notes", rows=3),
+            Field.textarea("handover", rows=4),
+            submit="End the arrangement",
+        )
+
+
+class TermsForm(forms.ModelForm):
+    class Meta:
+        model = TermsOfReference
+        fields = [
+            "scope",
+            "out_of_scope",
+            "supported_commitments",
+            "buddy_commitments",
+            "governance",
+            "meeting_cadence",
+            "review_every_months",
+            "local_discretion",
+            "termination_terms",
+            "fee",
+            "who_pays",
+        ]
+        widgets = {
+            "review_every_months": forms.TextInput(attrs={"inputmode": "numeric"}),
+            "fee": forms.TextInput(attrs={"inputmode": "decimal"}),
+            "who_pays": forms.RadioSelect,
+            "meeting_cadence": forms.RadioSelect,
+        }
+        labels = {"fee": "Fee (£)", "review_every_months": "Review every (months)"}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for row in range(1, OBJECTIVE_ROWS + 1):
+            required = row == 1
+            self.fields[f"objective_{row}"] = forms.CharField(
+                label=f"Objective {row}", required=required, max_length=300
+            )
+            self.fields[f"output_{row}"] = forms.CharField(
+                label=f"Measurable output for objective {row}", required=False, max_length=300
+            )
+            self.fields[f"target_{row}"] = DateInputField(label=f"Target date for objective {row}", required=False)
+        objectives = [
+            Fieldset(
+                Field.text(f"objective_{row}"),
+                Field.text(f"output_{row}"),
+                Field(f"target_{row}"),
+                legend=f"Objective {row}" + ("" if row == 1 else " (optional)"),
+                legend_size=Size.SMALL,
+            )
+            for row in range(1, OBJECTIVE_ROWS + 1)
+        ]
+        self.helper = _helper(
+            HTML('<h2 class="govuk-heading-m">Objectives and timescales</h2>'),
+            *objectives,
+            HTML('<h2 class="govuk-heading-m">Scope and commitments</h2>'),
+            Field.textarea("scope", rows=3),
+            Field.textarea("out_of_scope", rows=2),
+            Field.textarea("supported_commitments", rows=3),
+            Field.textarea("buddy_commitments", rows=3),
+            HTML('<h2 class="govuk-heading-m">Governance and reviews</h2>'),
+            Field.textarea("governance", rows=2),
+            Field.radios("meeting_cadence", legend_size=Size.SMALL, inline=True),
+            Field.text("review_every_months", field_width=2),
+            Field.textarea("local_discretion", rows=2),
+            Field.textarea("termination_terms", rows=2),
+            HTML('<h2 class="govuk-heading-m">Fees</h2>'),
+            Field.text("fee", field_width=10),
+            Field.radios("who_pays", legend_size=Size.SMALL),
+            submit="Save this version",
+        )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        for row in range(1, OBJECTIVE_ROWS + 1):
+            description = cleaned.get(f"objective_{row}", "")
+            if not description:
+                continue
+            if not cleaned.get(f"output_{row}"):
+                self.add_error(f"output_{row}", f"Say how you will know objective {row} is met")
+            if not cleaned.get(f"target_{row}"):
+                self.add_error(f"target_{row}", f"Enter a target date for objective {row}")
+        return cleaned
+
+    def objectives(self) -> list[tuple[str, str, dt.date]]:
+        return [
+            (
+                self.cleaned_data[f"objective_{row}"],
+                self.cleaned_data[f"output_{row}"],
+                self.cleaned_data[f"target_{row}"],
+            )
+            for row in range(1, OBJECTIVE_ROWS + 1)
+            if self.cleaned_data.get(f"objective_{row}")
+        ]
+
+    def terms_fields(self) -> dict[str, Any]:
+        return {name: self.cleaned_data[name] for name in self.Meta.fields}
+
+
+class WorkstreamForm(forms.Form):
+    area = forms.ModelChoiceField(
+        label="Expertise area", queryset=ExpertiseArea.objects.all(), empty_label="Choose an area"
+    )
+    buddy = forms.ModelChoiceField(
+        label="Buddy trust leading it", queryset=Trust.objects.none(), required=False, empty_label="Not decided"
+    )
+    supported_lead = forms.CharField(label="Lead at the supported trust", max_length=200)
+    buddy_lead = forms.CharField(label="Lead at the buddy trust", max_length=200)
+
+    def __init__(self, *args: Any, arrangement: Arrangement, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["buddy"].queryset = Trust.objects.filter(buddy_roles__arrangement=arrangement)
+        self.helper = _helper(
+            Field.select("area"),
+            Field.select("buddy"),
+            Field.text("supported_lead"),
+            Field.text("buddy_lead"),
+            submit="Add workstream",
+        )
+
+
+class MilestoneForm(forms.Form):
+    title = forms.CharField(label="Milestone", max_length=200)
+    due_date = DateInputField(label="Due date")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = _helper(Field.text("title"), Field("due_date"), submit="Add milestone")
+
+
+class MilestoneRagForm(forms.Form):
+    rag = forms.ChoiceField(label="Status", choices=Milestone.Rag.choices)
+
+
+class InputForm(forms.ModelForm):
+    date = DateInputField(label="Date")
+    end_date = DateInputField(label="End date (secondments)", required=False)
+
+    class Meta:
+        model = Input
+        fields = [
+            "kind",
+            "date",
+            "end_date",
+            "description",
+            "people_supported",
+            "people_buddy",
+            "staff_days",
+            "fee",
+            "travel_cost",
+            "backfill_cost",
+            "consultancy_estimate",
+        ]
+        widgets = {
+            "kind": forms.RadioSelect,
+            **{
+                name: forms.TextInput(attrs={"inputmode": "decimal"})
+                for name in ("staff_days", "fee", "travel_cost", "backfill_cost", "consultancy_estimate")
+            },
+            **{name: forms.TextInput(attrs={"inputmode": "numeric"}) for name in ("people_supported", "people_buddy")},
+        }
+        labels = {"fee": "Fee (£)", "travel_cost": "Travel (£)", "backfill_cost": "Backfill (£)"}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = _helper(
+            Field.radios("kind", legend_size=Size.SMALL, inline=True),
+            Field("date"),
+            Field("end_date"),
+            Field.text("description"),
+            Field.text("people_supported", field_width=3),
+            Field.text("people_buddy", field_width=3),
+            Field.text("staff_days", field_width=4),
+            Field.text("fee", field_width=10),
+            Field.text("travel_cost", field_width=10),
+            Field.text("backfill_cost", field_width=10),
+            Field.text("consultancy_estimate", field_width=10),
+            submit="Record input",
+        )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        start, end = cleaned.get("date"), cleaned.get("end_date")
+        if start and end and end < start:
+            self.add_error("end_date", "The end date must be on or after the date")
+        return cleaned
+
+
+RATING_CHOICES = [(str(n), label) for n, label in ((1, "1 - poor"), (2, "2"), (3, "3"), (4, "4"), (5, "5 - excellent"))]
+
+
+class ReviewForm(forms.ModelForm):
+    held_on = DateInputField(label="Date of the review meeting")
+
+    class Meta:
+        model = Review
+        fields = [
+            "held_on",
+            "objectives_progress",
+            "inputs_summary",
+            "achieved",
+            "serendipitous",
+            "did_not_work",
+            "continuing_relationships",
+            "learning",
+            *(f"{side}_{rating}" for side in ("supported", "buddy") for rating in Review.RATINGS),
+            "outcome",
+        ]
+        widgets = {
+            "outcome": forms.RadioSelect,
+            **{
+                f"{side}_{rating}": forms.RadioSelect(choices=RATING_CHOICES)
+                for side in ("supported", "buddy")
+                for rating in Review.RATINGS
+            },
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        labels = {
+            "relationship": "The relationship",
+            "value": "Value for the time put in",
+            "fit": "Cultural fit",
+            "progress": "Progress",
+        }
+        for side in ("supported", "buddy"):
+            for rating in Review.RATINGS:
+                # A model integer field has no choices of its own, so the radios need a choice field.
+                self.fields[f"{side}_{rating}"] = forms.TypedChoiceField(
+                    label=labels[rating],
+                    choices=RATING_CHOICES,
+                    coerce=int,
+                    widget=forms.RadioSelect,
+                    error_messages={"required": f"Choose a rating for {labels[rating].lower()}"},
+                )
+        questions = [
+            "objectives_progress",
+            "inputs_summary",
+            "achieved",
+            "serendipitous",
+            "did_not_work",
+            "continuing_relationships",
+            "learning",
+        ]
+        self.helper = _helper(
+            Field("held_on"),
+            *(Field.textarea(name, rows=3) for name in questions),
+            Fieldset(
+                *(Field.radios(f"supported_{r}", legend_size=Size.SMALL, inline=True) for r in Review.RATINGS),
+                legend="The supported trust rates",
+                legend_size=Size.MEDIUM,
+            ),
+            Fieldset(
+                *(Field.radios(f"buddy_{r}", legend_size=Size.SMALL, inline=True) for r in Review.RATINGS),
+                legend="The buddy trust rates",
+                legend_size=Size.MEDIUM,
+            ),
+            Field.radios("outcome", legend_size=Size.MEDIUM),
+            submit="Record review",
+        )
+
+
+class CallOffStartForm(forms.Form):
+    supported = forms.ModelChoiceField(
+        label="Trust to support", queryset=Trust.objects.none(), empty_label="Choose a trust"
+    )
+    framework = forms.ModelChoiceField(label="Framework", queryset=None, empty_label="Choose a framework")
+    title = forms.CharField(label="What the support is for", max_length=200)
+    tier = forms.ChoiceField(label="Tier of support", choices=Arrangement.Tier.choices, widget=forms.RadioSelect)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from matching.models import Framework
+
+        super().__init__(*args, **kwargs)
+        self.fields["supported"].queryset = (
+            Trust.objects.filter(needs__isnull=False).distinct().order_by("-improvement_status", "name")
+        )
+        self.fields["framework"].queryset = Framework.objects.filter(status=Framework.Status.LIVE)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.layout = Layout(
+            Field.select("supported"),
+            Field.select("framework"),
+            Field.text("title"),
+            Field.radios("tier", legend_size=Size.SMALL),
+        )
+
+
+class RespondForm(forms.Form):
+    answer = forms.ChoiceField(
+        label="Your trust's answer", choices=[("accept", "Accept"), ("decline", "Decline")], widget=forms.RadioSelect
+    )
+    reason = forms.CharField(label="Reason (needed if you decline)", widget=forms.Textarea, required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.layout = Layout(
+            Field.radios("answer", legend_size=Size.SMALL, inline=True),
+            Field.textarea("reason", rows=3),
+            Submit("submit", "Send answer"),
+        )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if cleaned.get("answer") == "decline" and not cleaned.get("reason", "").strip():
+            self.add_error("reason", "Say why your trust declines")
+        return cleaned

@@ -1,0 +1,78 @@
+"""Who may see and change an arrangement: the one place arrangements views and services ask.
+
+Regulator staff and admins see every arrangement. A trust executive sees only arrangements their
+trust is part of (as the supported trust or a buddy); anything else is reported as missing (404).
+"""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+
+from arrangements.models import Arrangement, ArrangementQuerySet, CallOff
+from buddying.models import User
+from buddying.permissions import is_regulator_or_admin
+
+REGULATOR, SUPPORTED, BUDDY = "regulator", "supported", "buddy"
+
+
+def parties_of(user: User, arrangement: Arrangement) -> set[str]:
+    """The sides this user acts for in the arrangement: regulator, supported, buddy (or none)."""
+    if not user.is_authenticated:
+        return set()
+    if is_regulator_or_admin(user):
+        return {REGULATOR}
+    if not user.is_trust_executive:
+        return set()
+    parties = set()
+    if arrangement.supported_id == user.trust_id:
+        parties.add(SUPPORTED)
+    if any(entry.buddy_id == user.trust_id for entry in arrangement.buddies.all()):
+        parties.add(BUDDY)
+    return parties
+
+
+def visible_arrangements(user: User, queryset: ArrangementQuerySet | None = None) -> ArrangementQuerySet:
+    queryset = queryset if queryset is not None else Arrangement.objects.all()
+    if is_regulator_or_admin(user):
+        return queryset
+    if user.is_authenticated and user.is_trust_executive and user.trust_id:
+        return queryset.involving(user.trust_id)
+    return queryset.none()
+
+
+def get_arrangement_or_404(user: User, pk: int) -> Arrangement:
+    arrangement = get_object_or_404(
+        Arrangement.objects.select_related("supported").prefetch_related("buddies__buddy"), pk=pk
+    )
+    if not parties_of(user, arrangement):
+        raise Http404("No arrangement matches the given query.")
+    return arrangement
+
+
+def can_propose(user: User) -> bool:
+    return user.is_authenticated and (is_regulator_or_admin(user) or user.is_trust_executive)
+
+
+def get_call_off_or_404(user: User, pk: int) -> CallOff:
+    """A call-off: regulator staff, the challenged trust's executives and the invited trusts' executives."""
+    call_off = get_object_or_404(CallOff.objects.select_related("supported", "framework", "arrangement"), pk=pk)
+    if is_regulator_or_admin(user):
+        return call_off
+    if (
+        user.is_authenticated
+        and user.is_trust_executive
+        and (call_off.supported_id == user.trust_id or call_off.invitations.filter(trust_id=user.trust_id).exists())
+    ):
+        return call_off
+    raise Http404("No call-off matches the given query.")
+
+
+def visible_call_offs(user: User) -> QuerySet[CallOff]:
+    calls = CallOff.objects.select_related("supported", "framework").prefetch_related("invitations__trust")
+    if is_regulator_or_admin(user):
+        return calls
+    if user.is_authenticated and user.is_trust_executive and user.trust_id:
+        return calls.filter(Q(supported_id=user.trust_id) | Q(invitations__trust_id=user.trust_id)).distinct()
+    return calls.none()

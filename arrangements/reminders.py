@@ -1,0 +1,160 @@
+"""The daily reminder sweep: reviews due or overdue, milestones due, terms left unsigned.
+
+Each reminder is claimed by inserting a Reminder row whose unique key is (kind, subject, due date)
+before anything is sent, so running the sweep twice, or two sweeps at once, claims it once. Due
+dates are Europe/London dates and every sweep looks at a window of days, not one exact day, so a
+clock change (or a late or missed run) neither skips nor repeats a reminder.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from arrangements import selectors
+from arrangements.models import Arrangement, Notification, Reminder
+from arrangements.notifications import arrangement_people, notify
+from arrangements.services import missing_signatures
+
+logger = logging.getLogger(__name__)
+
+REVIEW_LEAD_DAYS = 14
+MILESTONE_LEAD_DAYS = 7
+TERMS_UNSIGNED_AFTER_DAYS = 14
+# Work claimed but not sent (the broker was down) is sent again after this long.
+RETRY_UNSENT_AFTER = dt.timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    claimed: int
+    requeued_reminders: int
+    requeued_emails: int
+
+
+def _claim(*, kind: str, subject_key: str, due_on: dt.date, arrangement: Arrangement) -> Reminder | None:
+    try:
+        with transaction.atomic():
+            return Reminder.objects.create(kind=kind, subject_key=subject_key, due_on=due_on, arrangement=arrangement)
+    except IntegrityError:
+        return None  # claimed already, by an earlier sweep or one running now
+
+
+def reminders_sweep(*, today: dt.date | None = None) -> SweepResult:
+    """Claim every reminder due today (Europe/London) and queue each to be sent once."""
+    today = today or timezone.localdate()
+    claimed: list[Reminder] = []
+
+    def claim(**key: object) -> None:
+        reminder = _claim(**key)  # type: ignore[arg-type]
+        if reminder is not None:
+            claimed.append(reminder)
+
+    for arrangement in selectors.reviews_due_within(today=today, days=REVIEW_LEAD_DAYS):
+        claim(
+            kind=Reminder.Kind.REVIEW_DUE,
+            subject_key=f"arrangement:{arrangement.pk}",
+            due_on=arrangement.next_review_due,
+            arrangement=arrangement,
+        )
+    for arrangement in selectors.reviews_overdue(today=today):
+        claim(
+            kind=Reminder.Kind.REVIEW_OVERDUE,
+            subject_key=f"arrangement:{arrangement.pk}",
+            due_on=arrangement.next_review_due,
+            arrangement=arrangement,
+        )
+    for milestone in selectors.milestones_due_within(today=today, days=MILESTONE_LEAD_DAYS):
+        claim(
+            kind=Reminder.Kind.MILESTONE_DUE,
+            subject_key=f"milestone:{milestone.pk}",
+            due_on=milestone.due_date,
+            arrangement=milestone.workstream.arrangement,
+        )
+    for terms in selectors.terms_unsigned_since(today=today, days=TERMS_UNSIGNED_AFTER_DAYS):
+        claim(
+            kind=Reminder.Kind.TERMS_UNSIGNED,
+            subject_key=f"terms:{terms.pk}",
+            due_on=timezone.localtime(terms.created_at).date() + dt.timedelta(days=TERMS_UNSIGNED_AFTER_DAYS),
+            arrangement=terms.arrangement,
+        )
+
+    from arrangements.tasks import send_notification_emails, send_reminder
+
+    stale = timezone.now() - RETRY_UNSENT_AFTER
+    unsent = list(Reminder.objects.filter(sent_at__isnull=True, claimed_at__lt=stale).values_list("pk", flat=True))
+    emails = list(
+        Notification.objects.filter(emailed_at__isnull=True, created_at__lt=stale, recipient__email__gt="").values_list(
+            "pk", flat=True
+        )[:1000]
+    )
+    for reminder in claimed:
+        transaction.on_commit(lambda pk=reminder.pk: send_reminder.delay(pk), robust=True)
+    for pk in unsent:
+        transaction.on_commit(lambda pk=pk: send_reminder.delay(pk), robust=True)
+    if emails:
+        transaction.on_commit(lambda: send_notification_emails.delay(emails), robust=True)
+    logger.info("Reminder sweep for %s: %d claimed, %d re-queued", today, len(claimed), len(unsent))
+    return SweepResult(claimed=len(claimed), requeued_reminders=len(unsent), requeued_emails=len(emails))
+
+
+MESSAGES = {
+    Reminder.Kind.REVIEW_DUE: (
+        "Review due {due}: {title}",
+        "The next review of this arrangement is due on {due}.",
+        False,
+    ),
+    Reminder.Kind.REVIEW_OVERDUE: (
+        "Review overdue: {title}",
+        "The review of this arrangement was due on {due} and has not been recorded.",
+        True,  # escalated to regulator staff
+    ),
+    Reminder.Kind.MILESTONE_DUE: (
+        "Milestone due {due}: {title}",
+        "A milestone in this arrangement falls due on {due}.",
+        False,
+    ),
+    Reminder.Kind.TERMS_UNSIGNED: (
+        "Terms of reference not signed: {title}",
+        "The terms of reference have been waiting for signatures since {due}. Still to sign: {waiting}.",
+        False,
+    ),
+}
+
+
+def reminder_send(*, reminder_id: int) -> bool:
+    """Send one claimed reminder (in-app and email) unless it has been sent. Returns whether it sent now.
+
+    The row is locked while sending, so a task delivered twice, or run by two workers, sends once.
+    """
+    with transaction.atomic():
+        reminder = (
+            Reminder.objects.select_for_update(skip_locked=True)
+            .select_related("arrangement__supported")
+            .filter(pk=reminder_id, sent_at__isnull=True)
+            .first()
+        )
+        if reminder is None:
+            return False
+        arrangement = reminder.arrangement
+        subject, body, escalate = MESSAGES[Reminder.Kind(reminder.kind)]
+        waiting = ""
+        if reminder.kind == Reminder.Kind.TERMS_UNSIGNED:
+            terms = arrangement.terms_versions.order_by("-version").first()
+            waiting = ", ".join(trust.name if trust else "the regulator" for _party, trust in missing_signatures(terms))
+        values = {"due": f"{reminder.due_on:%d %B %Y}", "title": arrangement.title, "waiting": waiting}
+        people = arrangement_people(arrangement=arrangement, include_regulators=escalate)
+        notifications = notify(
+            recipients=people,
+            subject=subject.format(**values),
+            body=body.format(**values),
+            url=arrangement.get_absolute_url(),
+        )
+        reminder.sent_at = timezone.now()
+        reminder.recipients = len(notifications)
+        reminder.save(update_fields=["sent_at", "recipients"])
+    return True

@@ -1,0 +1,22 @@
+"""Reminders and notification emails. Tasks take ids, call one function, and are safe to run twice."""
+
+from celery import shared_task
+
+from arrangements import notifications, reminders
+
+
+@shared_task(acks_late=True, autoretry_for=(Exception,), retry_backoff=True, retry_backoff_max=600, max_retries=8)
+def send_reminder(reminder_id: int) -> bool:
+    return reminders.reminder_send(reminder_id=reminder_id)
+
+
+@shared_task(acks_late=True, autoretry_for=(Exception,), retry_backoff=True, retry_backoff_max=600, max_retries=8)
+def send_notification_emails(notification_ids: list[int]) -> int:
+    return notifications.notification_emails_send(notification_ids=notification_ids)
+
+
+@shared_task(acks_late=True)
+def sweep_reminders() -> dict[str, int]:
+    """The daily sweep (beat schedule in buddying.settings). Safe to run twice, or twice at once."""
+    result = reminders.reminders_sweep()
+    return {"claimed": result.claimed, "requeued": result.requeued_reminders, "emails": result.requeued_emails}

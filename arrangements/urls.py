@@ -1,0 +1,27 @@
+from django.urls import path
+
+from arrangements import views
+
+app_name = "arrangements"
+
+urlpatterns = [
+    path("", views.arrangement_list, name="list"),
+    path("new/", views.propose, name="propose"),
+    path("notifications/", views.notifications, name="notifications"),
+    path("invitations/", views.invitations, name="invitations"),
+    path("call-offs/new/", views.call_off_new, name="call-off-new"),
+    path("call-offs/<int:pk>/", views.call_off_detail, name="call-off"),
+    path("notifications/read/", views.notifications_read, name="notifications-read"),
+    path("<int:pk>/", views.detail, name="detail"),
+    path("<int:pk>/decline/", views.decline, name="decline"),
+    path("<int:pk>/end/", views.terminate, name="terminate"),
+    path("<int:pk>/terms/edit/", views.terms_edit, name="terms-edit"),
+    path("<int:pk>/terms/<int:terms_pk>/sign/", views.terms_sign, name="terms-sign"),
+    path("<int:pk>/workstreams/new/", views.workstream_add, name="workstream-add"),
+    path("<int:pk>/workstreams/<int:workstream_pk>/milestones/new/", views.milestone_add, name="milestone-add"),
+    path("<int:pk>/milestones/<int:milestone_pk>/status/", views.milestone_rag, name="milestone-rag"),
+    path("<int:pk>/inputs/new/", views.input_add, name="input-add"),
+    path("<int:pk>/reviews/new/", views.review_add, name="review-add"),
+    path("<int:pk>/actions/<str:action>/", views.transition, name="transition"),
+    path("<int:pk>/<str:tab>/", views.detail, name="tab"),
+]

@@ -1,0 +1,30 @@
+from typing import Any
+
+from django.http import HttpRequest
+from django.urls import reverse
+
+
+def navigation(request: HttpRequest) -> dict[str, Any]:
+    """Service navigation links for the signed-in user, with the current one marked."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"navigation_items": []}
+    items = []
+    if user.is_trust_executive and user.trust_id:
+        items.append(("Your trust", reverse("home")))
+    else:
+        items.append(("Home", reverse("home")))
+    items += [("Trusts", reverse("trust-directory")), ("Map", reverse("trust-map"))]
+    items.append(("Arrangements", reverse("arrangements:list")))
+    # Everyone signed in: an executive's reports hold only their own trust's arrangements.
+    items.append(("Reports", reverse("reports:index")))
+    items.append(("Superbuddy pool", reverse("matching:framework-list")))
+    if user.is_regulator or user.is_admin_role or user.is_superuser:
+        items.append(("Matching", reverse("matching:index")))
+    if user.is_staff:
+        items.append(("Admin", reverse("admin:index")))
+    path = request.path
+    longest = max((url for _label, url in items if path.startswith(url)), key=len, default=None)
+    return {
+        "navigation_items": [{"label": label, "url": url, "current": url == longest} for label, url in items],
+    }

@@ -1,0 +1,353 @@
+"""A deterministic, realistic and clearly fictional registry for `make run`, demos and benchmarks.
+
+About 200 fictional trusts stand at real English town locations (buddying.demo_data) across all
+seven regions and every trust type. Their ODS codes use the range TU0-TZZ, which no real trust
+has, and the site footer says the demo trusts are fictional. The same seed always gives the
+same data, so benchmarks and screenshots are comparable between runs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import secrets
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.apps import apps
+from django.db import transaction
+
+from buddying.demo_data import INTEGRATED_CARE_SYSTEMS, TOWNS
+from buddying.models import (
+    CULTURE_DIMENSIONS,
+    CultureProfile,
+    ExpertiseArea,
+    ImprovementNeed,
+    IntegratedCareSystem,
+    ServiceLine,
+    Trust,
+    TrustExpertise,
+    User,
+)
+
+SERVICE_LINES = (
+    ("emergency-care", "Emergency care"),
+    ("maternity", "Maternity"),
+    ("paediatrics", "Paediatrics"),
+    ("elective-surgery", "Elective surgery"),
+    ("critical-care", "Critical care"),
+    ("cancer", "Cancer services"),
+    ("mental-health", "Mental health"),
+    ("learning-disability", "Learning disability"),
+    ("community-services", "Community services"),
+    ("ambulance-999", "Ambulance (999 and 111)"),
+)
+
+# (slug, name, the service it depends on or None, description)
+EXPERTISE_AREAS = (
+    (
+        "quality-and-safety",
+        "Quality and safety",
+        None,
+        "Patient safety systems, learning from incidents, CQC readiness.",
+    ),
+    ("governance-and-leadership", "Governance and leadership", None, "Board effectiveness, assurance, well-led."),
+    ("finance", "Finance", None, "Financial recovery, cost improvement, financial controls."),
+    (
+        "urgent-and-emergency-flow",
+        "Urgent and emergency care flow",
+        "emergency-care",
+        "Four-hour standard, patient flow, discharge.",
+    ),
+    ("maternity", "Maternity", "maternity", "Maternity safety, staffing and culture."),
+    ("children-and-young-people", "Children and young people", "paediatrics", "Paediatric services and safeguarding."),
+    ("mental-health-care", "Mental health care", "mental-health", "Inpatient and community mental health care."),
+    ("workforce-and-culture", "Workforce and culture", None, "Recruitment, retention, staff engagement, speaking up."),
+    ("clinical-engagement", "Clinical engagement", None, "Clinical leadership and engaging clinicians in improvement."),
+    ("estates", "Estates and facilities", None, "Estate condition, capital planning, facilities."),
+    ("digital", "Digital and data", None, "Electronic patient records, data quality, digital maturity."),
+    (
+        "elective-recovery",
+        "Elective recovery",
+        "elective-surgery",
+        "Waiting lists, theatre productivity, referral to treatment.",
+    ),
+)
+
+SERVICES_BY_TYPE = {
+    Trust.TrustType.ACUTE_DISTRICT_GENERAL: [
+        "emergency-care",
+        "maternity",
+        "paediatrics",
+        "elective-surgery",
+        "critical-care",
+        "cancer",
+    ],
+    Trust.TrustType.ACUTE_LARGE_TEACHING: [
+        "emergency-care",
+        "maternity",
+        "paediatrics",
+        "elective-surgery",
+        "critical-care",
+        "cancer",
+    ],
+    Trust.TrustType.INTEGRATED: [
+        "emergency-care",
+        "maternity",
+        "paediatrics",
+        "elective-surgery",
+        "critical-care",
+        "community-services",
+    ],
+    Trust.TrustType.MENTAL_HEALTH: ["mental-health", "learning-disability", "community-services"],
+    Trust.TrustType.COMMUNITY: ["community-services"],
+    Trust.TrustType.AMBULANCE: ["ambulance-999"],
+    Trust.TrustType.SPECIALIST: ["elective-surgery", "cancer", "critical-care"],
+}
+
+NAME_PATTERNS = {
+    Trust.TrustType.ACUTE_DISTRICT_GENERAL: [
+        "{town} Hospitals",
+        "{town} and District Hospitals",
+        "{town} General Hospital",
+    ],
+    Trust.TrustType.ACUTE_LARGE_TEACHING: ["{town} University Hospitals", "{town} Teaching Hospitals"],
+    Trust.TrustType.INTEGRATED: ["{town} Integrated Care", "{town} Health and Care"],
+    Trust.TrustType.MENTAL_HEALTH: ["{town} Mental Health Partnership", "{town} Minds"],
+    Trust.TrustType.COMMUNITY: ["{town} Community Health Services", "{town} Community Care"],
+    Trust.TrustType.AMBULANCE: ["{region} Ambulance Service"],
+    Trust.TrustType.SPECIALIST: [
+        "{town} Specialist Hospital",
+        "{town} Heart and Lung Centre",
+        "{town} Children's Hospital",
+    ],
+}
+
+# Culture archetypes: trusts that share an archetype have similar staff survey profiles, so
+# cultural fit separates candidates rather than being the same for everyone.
+CULTURE_ARCHETYPES = {
+    "compassionate": (
+        [7.6, 6.2, 7.0, 6.3, 5.8, 6.4, 7.0, 7.2, 6.2],
+        "We put compassion and inclusion first, for patients and for each other.",
+    ),
+    "learning": (
+        [7.2, 5.9, 7.1, 6.0, 6.6, 6.1, 6.8, 7.1, 6.1],
+        "We are a learning organisation: we listen, we improve, we share what works.",
+    ),
+    "performance": (
+        [6.9, 6.1, 6.3, 5.8, 5.6, 5.9, 6.5, 6.8, 5.9],
+        "We hold ourselves to high standards and deliver on our promises.",
+    ),
+    "teamwork": (
+        [7.3, 5.8, 6.7, 6.2, 5.5, 6.6, 7.2, 6.9, 6.3],
+        "We work as one team across our sites and with our partners.",
+    ),
+}
+
+REGION_NAMES = {
+    "east-of-england": "East of England",
+    "london": "London",
+    "midlands": "Midlands",
+    "north-east-and-yorkshire": "North East and Yorkshire",
+    "north-west": "North West",
+    "south-east": "South East",
+    "south-west": "South West",
+}
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    username: str
+    password: str
+    role: str
+    trust_name: str = ""
+
+
+def _demo_ods_codes() -> list[str]:
+    alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    return [f"T{second}{third}" for second in "UVWXYZ" for third in alphabet]
+
+
+def _choose_type(rng: random.Random, town_index: int, region_has_ambulance: bool) -> str:
+    if not region_has_ambulance:
+        return Trust.TrustType.AMBULANCE
+    roll = rng.random()
+    for trust_type, cumulative in (
+        (Trust.TrustType.ACUTE_DISTRICT_GENERAL, 0.52),
+        (Trust.TrustType.ACUTE_LARGE_TEACHING, 0.67),
+        (Trust.TrustType.INTEGRATED, 0.75),
+        (Trust.TrustType.MENTAL_HEALTH, 0.86),
+        (Trust.TrustType.COMMUNITY, 0.94),
+        (Trust.TrustType.SPECIALIST, 1.0),
+    ):
+        if roll < cumulative:
+            return trust_type
+    return Trust.TrustType.ACUTE_DISTRICT_GENERAL
+
+
+def _rating_and_status(rng: random.Random) -> tuple[str, int, str]:
+    roll = rng.random()
+    if roll < 0.07:
+        return Trust.CqcRating.INADEQUATE, 4, Trust.ImprovementStatus.SPECIAL_MEASURES
+    if roll < 0.15:
+        return Trust.CqcRating.REQUIRES_IMPROVEMENT, 3, Trust.ImprovementStatus.RECOVERY
+    if roll < 0.45:
+        return Trust.CqcRating.REQUIRES_IMPROVEMENT, rng.choice([2, 3]), Trust.ImprovementStatus.NONE
+    if roll < 0.87:
+        return Trust.CqcRating.GOOD, rng.choice([1, 2, 2]), Trust.ImprovementStatus.NONE
+    return Trust.CqcRating.OUTSTANDING, 1, Trust.ImprovementStatus.NONE
+
+
+@transaction.atomic
+def demo_registry_create(*, seed: int = 2014, today: dt.date | None = None) -> list[DemoAccount]:
+    """Create the demo registry and one account per role. Returns the accounts with their new passwords."""
+    rng = random.Random(seed)
+    today = today or dt.date(2026, 11, 1)
+
+    services = {slug: ServiceLine.objects.create(slug=slug, name=name) for slug, name in SERVICE_LINES}
+    areas = [
+        ExpertiseArea.objects.create(
+            slug=slug, name=name, description=description, requires_service=services[needs] if needs else None
+        )
+        for slug, name, needs, description in EXPERTISE_AREAS
+    ]
+    systems = {
+        code: IntegratedCareSystem.objects.create(code=code, name=name, region=region)
+        for code, name, region in INTEGRATED_CARE_SYSTEMS
+    }
+
+    codes = _demo_ods_codes()
+    regions_with_ambulance: set[str] = set()
+    trusts: list[Trust] = []
+    for index, (town, latitude, longitude, region, ics_code) in enumerate(TOWNS):
+        trust_type = _choose_type(rng, index, region in regions_with_ambulance)
+        if trust_type == Trust.TrustType.AMBULANCE:
+            regions_with_ambulance.add(region)
+        rating, segment, status = _rating_and_status(rng)
+        pattern = rng.choice(NAME_PATTERNS[trust_type])
+        foundation = rng.random() < 0.6
+        name = pattern.format(town=town, region=REGION_NAMES[region]) + (
+            " NHS Foundation Trust" if foundation else " NHS Trust"
+        )
+        since = today - dt.timedelta(days=rng.randint(60, 900)) if status != Trust.ImprovementStatus.NONE else None
+        trust = Trust.objects.create(
+            ods_code=codes[index],
+            name=name,
+            trust_type=trust_type,
+            is_foundation_trust=foundation,
+            region=region,
+            ics=systems[ics_code],
+            # Demo trusts have no postcode: their locations come from the town table.
+            latitude=round(latitude + rng.uniform(-0.01, 0.01), 6),
+            longitude=round(longitude + rng.uniform(-0.01, 0.01), 6),
+            number_of_sites=rng.randint(1, 6) if trust_type != Trust.TrustType.SPECIALIST else 1,
+            is_teaching=trust_type == Trust.TrustType.ACUTE_LARGE_TEACHING or rng.random() < 0.1,
+            cqc_rating=rating,
+            oversight_segment=segment,
+            improvement_status=status,
+            improvement_status_since=since,
+            improvement_status_review_due=since + dt.timedelta(days=365) if since else None,
+        )
+        service_slugs = list(SERVICES_BY_TYPE[trust_type])
+        # Not every district general hospital still runs maternity or paediatrics.
+        if trust_type == Trust.TrustType.ACUTE_DISTRICT_GENERAL and rng.random() < 0.15:
+            service_slugs.remove(rng.choice(["maternity", "paediatrics"]))
+        trust.services.set([services[slug] for slug in service_slugs])
+        _add_expertise_and_needs(rng, trust, areas, set(service_slugs), today)
+        _add_culture(rng, trust, today)
+        trusts.append(trust)
+
+    accounts = _create_accounts(trusts)
+    # Apps that build on the registry add their own demo data through an AppConfig.seed_demo hook,
+    # so this module need not import them (dependencies point towards buddying, never away).
+    for config in apps.get_app_configs():
+        hook = getattr(config, "seed_demo", None)
+        if hook is not None:
+            hook(seed=seed)
+    return accounts
+
+
+def _add_expertise_and_needs(
+    rng: random.Random, trust: Trust, areas: list[ExpertiseArea], service_slugs: set[str], today: dt.date
+) -> None:
+    relevant = [area for area in areas if area.requires_service is None or area.requires_service.slug in service_slugs]
+    strong = trust.cqc_rating in {Trust.CqcRating.OUTSTANDING, Trust.CqcRating.GOOD}
+    count = rng.randint(3, 5) if strong else rng.randint(0, 2)
+    top = 5 if trust.cqc_rating == Trust.CqcRating.OUTSTANDING else 4 if strong else 3
+    for area in rng.sample(relevant, k=min(count, len(relevant))):
+        strength = rng.randint(max(1, top - 2), top)
+        TrustExpertise.objects.create(
+            trust=trust,
+            area=area,
+            strength=strength,
+            evidence=rng.choice(
+                [
+                    f"Rated outstanding for {area.name.lower()} at the last CQC inspection.",
+                    f"Sustained top-quartile results in {area.name.lower()} for three years.",
+                    f"Has supported two other trusts with {area.name.lower()} improvement.",
+                    f"National award for {area.name.lower()} work.",
+                ]
+            ),
+        )
+    if trust.improvement_status != Trust.ImprovementStatus.NONE:
+        need_count = rng.randint(3, 5)
+    else:
+        need_count = rng.choice([0, 0, 1, 2]) if not strong else 0
+    recorded = dt.datetime.combine(today, dt.time(9, 0), tzinfo=dt.UTC) - dt.timedelta(days=rng.randint(5, 120))
+    for position, area in enumerate(rng.sample(relevant, k=min(need_count, len(relevant)))):
+        ImprovementNeed.objects.create(
+            trust=trust,
+            area=area,
+            priority=ImprovementNeed.Priority.HIGH if position < 2 else rng.choice([1, 2]),
+            notes=f"Identified at inspection: {area.description[0].lower()}{area.description[1:]}",
+            recorded_at=recorded,
+        )
+
+
+def _add_culture(rng: random.Random, trust: Trust, today: dt.date) -> None:
+    archetype = rng.choice(list(CULTURE_ARCHETYPES))
+    base, statement = CULTURE_ARCHETYPES[archetype]
+    # Struggling trusts score lower across the board, as staff survey results show.
+    shift = {
+        Trust.CqcRating.OUTSTANDING: 0.4,
+        Trust.CqcRating.GOOD: 0.1,
+        Trust.CqcRating.REQUIRES_IMPROVEMENT: -0.3,
+        Trust.CqcRating.INADEQUATE: -0.8,
+        Trust.CqcRating.NOT_RATED: 0.0,
+    }[trust.cqc_rating]
+    scores = {
+        field: Decimal(str(round(min(10.0, max(0.0, value + shift + rng.gauss(0, 0.25))), 1)))
+        for (field, _label), value in zip(CULTURE_DIMENSIONS, base, strict=True)
+    }
+    CultureProfile.objects.create(trust=trust, survey_year=today.year - 1, values_statement=statement, **scores)
+
+
+def _create_accounts(trusts: list[Trust]) -> list[DemoAccount]:
+    # The demo executive runs an acute trust in special measures: the typical supported trust.
+    in_special_measures = [t for t in trusts if t.improvement_status == Trust.ImprovementStatus.SPECIAL_MEASURES]
+    supported = next(
+        (t for t in in_special_measures if t.trust_type == Trust.TrustType.ACUTE_DISTRICT_GENERAL),
+        in_special_measures[0],
+    )
+    accounts = []
+    for username, role, trust, first, last in (
+        ("regulator", User.Role.REGULATOR, None, "Rosa", "Regan"),
+        ("executive", User.Role.TRUST_EXECUTIVE, supported, "Eddie", "Exeter"),
+        ("admin", User.Role.ADMIN, None, "Ada", "Admin"),
+    ):
+        password = secrets.token_urlsafe(12)
+        User.objects.create_user(
+            username=username,
+            password=password,
+            role=role,
+            trust=trust,
+            first_name=first,
+            last_name=last,
+            email=f"{username}@example.nhs.uk",
+            is_staff=role == User.Role.ADMIN,
+            is_superuser=role == User.Role.ADMIN,
+        )
+        accounts.append(
+            DemoAccount(username=username, password=password, role=role.label, trust_name=trust.name if trust else "")
+        )
+    return accounts

@@ -1,0 +1,393 @@
+"""The trust registry: trusts, their services, expertise, improvement needs and culture, and users' roles."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import UserManager as DjangoUserManager
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+from buddying.validators import validate_ods_code, validate_postcode_format
+
+
+class Region(models.TextChoices):
+    """The seven NHS England regions."""
+
+    EAST_OF_ENGLAND = "east-of-england", "East of England"
+    LONDON = "london", "London"
+    MIDLANDS = "midlands", "Midlands"
+    NORTH_EAST_YORKSHIRE = "north-east-and-yorkshire", "North East and Yorkshire"
+    NORTH_WEST = "north-west", "North West"
+    SOUTH_EAST = "south-east", "South East"
+    SOUTH_WEST = "south-west", "South West"
+
+
+def _choices_check(
+    field: str, choices: type[models.Choices], *, name: str, allow_blank: bool = False
+) -> models.CheckConstraint:
+    values = list(choices.values)
+    condition = Q(**{f"{field}__in": values})
+    if allow_blank:
+        condition |= Q(**{field: ""})
+    return models.CheckConstraint(condition=condition, name=name)
+
+
+class IntegratedCareSystem(models.Model):
+    """An integrated care system: trusts in the same ICS are local competitors/neighbours for matching."""
+
+    code = models.CharField(max_length=12, unique=True, help_text="ODS code of the ICB, for example QE1.")
+    name = models.CharField(max_length=200, unique=True)
+    region = models.CharField(max_length=40, choices=Region.choices)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "integrated care system"
+        constraints = [_choices_check("region", Region, name="ics_region_valid")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ExpertiseArea(models.Model):
+    """One shared taxonomy for what buddies are strong at and what supported trusts need."""
+
+    slug = models.SlugField(max_length=60, unique=True)
+    name = models.CharField(max_length=100, unique=True)
+    description = models.TextField(blank=True)
+    # The clinical service an area depends on, if any: a buddy that does not run maternity
+    # services cannot help with maternity (matching gives no credit for it).
+    requires_service = models.ForeignKey(
+        "ServiceLine", null=True, blank=True, on_delete=models.SET_NULL, related_name="dependent_areas"
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ServiceLine(models.Model):
+    """A service a trust runs, such as maternity, paediatrics or emergency care."""
+
+    slug = models.SlugField(max_length=60, unique=True)
+    name = models.CharField(max_length=100, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TrustQuerySet(models.QuerySet["Trust"]):
+    def for_directory(self) -> TrustQuerySet:
+        """What the directory and map tables show, in one query (no per-row lookups)."""
+        return self.select_related("ics").only(
+            "ods_code",
+            "name",
+            "trust_type",
+            "region",
+            "is_foundation_trust",
+            "cqc_rating",
+            "oversight_segment",
+            "improvement_status",
+            "latitude",
+            "longitude",
+            "ics__name",
+        )
+
+    def in_special_measures(self) -> TrustQuerySet:
+        return self.filter(improvement_status=Trust.ImprovementStatus.SPECIAL_MEASURES)
+
+    def located(self) -> TrustQuerySet:
+        return self.filter(latitude__isnull=False, longitude__isnull=False)
+
+
+class TrustType(models.TextChoices):
+    ACUTE_DISTRICT_GENERAL = "acute-district-general", "Acute (district general)"
+    ACUTE_LARGE_TEACHING = "acute-large-teaching", "Acute (large or teaching)"
+    AMBULANCE = "ambulance", "Ambulance"
+    COMMUNITY = "community", "Community"
+    INTEGRATED = "integrated", "Integrated (acute and community)"
+    MENTAL_HEALTH = "mental-health", "Mental health"
+    SPECIALIST = "specialist", "Specialist"
+
+
+class CqcRating(models.TextChoices):
+    OUTSTANDING = "outstanding", "Outstanding"
+    GOOD = "good", "Good"
+    REQUIRES_IMPROVEMENT = "requires-improvement", "Requires improvement"
+    INADEQUATE = "inadequate", "Inadequate"
+    NOT_RATED = "not-rated", "Not yet rated"
+
+
+class ImprovementStatus(models.TextChoices):
+    NONE = "none", "None"
+    RECOVERY = "recovery", "Recovery support"
+    SPECIAL_MEASURES = "special-measures", "Special measures"
+
+
+class Trust(models.Model):
+    # The choices live at module level so that Meta.constraints can name them too.
+    TrustType = TrustType
+    CqcRating = CqcRating
+    ImprovementStatus = ImprovementStatus
+
+    ods_code = models.CharField(
+        "ODS code",
+        max_length=6,
+        unique=True,
+        validators=[validate_ods_code],
+        help_text="Organisation Data Service code, for example RJ1.",
+    )
+    name = models.CharField(max_length=200)
+    trust_type = models.CharField("type", max_length=30, choices=TrustType.choices)
+    is_foundation_trust = models.BooleanField("foundation trust", default=False)
+    region = models.CharField(max_length=40, choices=Region.choices, blank=True)
+    ics = models.ForeignKey(
+        IntegratedCareSystem,
+        verbose_name="integrated care system",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="trusts",
+    )
+    postcode = models.CharField(max_length=8, blank=True, validators=[validate_postcode_format])
+    latitude = models.FloatField(null=True, blank=True)
+    longitude = models.FloatField(null=True, blank=True)
+    number_of_sites = models.PositiveSmallIntegerField(default=1)
+    is_teaching = models.BooleanField("teaching trust", default=False)
+    cqc_rating = models.CharField(
+        "CQC overall rating", max_length=30, choices=CqcRating.choices, default=CqcRating.NOT_RATED
+    )
+    oversight_segment = models.PositiveSmallIntegerField(
+        "oversight segment",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(4)],
+        help_text="NHS Oversight Framework segment, 1 (no support needed) to 4 (intensive support).",
+    )
+    improvement_status = models.CharField(
+        "special measures or recovery status",
+        max_length=30,
+        choices=ImprovementStatus.choices,
+        default=ImprovementStatus.NONE,
+    )
+    improvement_status_since = models.DateField("status since", null=True, blank=True)
+    improvement_status_review_due = models.DateField("status review due", null=True, blank=True)
+    services = models.ManyToManyField(ServiceLine, blank=True, related_name="trusts")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = TrustQuerySet.as_manager()
+    # Audit trail of every profile change (who, when, what); services save row by row for it.
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            _choices_check("trust_type", TrustType, name="trust_type_valid"),
+            _choices_check("region", Region, name="trust_region_valid", allow_blank=True),
+            _choices_check("cqc_rating", CqcRating, name="trust_cqc_rating_valid"),
+            _choices_check("improvement_status", ImprovementStatus, name="trust_improvement_status_valid"),
+            models.CheckConstraint(
+                condition=Q(oversight_segment__isnull=True) | Q(oversight_segment__gte=1, oversight_segment__lte=4),
+                name="trust_oversight_segment_1_to_4",
+            ),
+            models.CheckConstraint(
+                condition=Q(improvement_status="none") | Q(improvement_status_since__isnull=False),
+                name="trust_improvement_status_has_start_date",
+            ),
+            models.CheckConstraint(
+                condition=Q(latitude__isnull=True, longitude__isnull=True)
+                # isnull=False is needed: a CHECK that compares NULL is unknown, and unknown passes.
+                | Q(
+                    latitude__isnull=False,
+                    longitude__isnull=False,
+                    latitude__gte=-90,
+                    latitude__lte=90,
+                    longitude__gte=-180,
+                    longitude__lte=180,
+                ),
+                name="trust_location_complete_and_valid",
+            ),
+            models.CheckConstraint(condition=Q(number_of_sites__gte=1), name="trust_has_a_site"),
+        ]
+        indexes = [
+            # The directory filters by region and by status most often (buddying.filters.TrustFilter).
+            models.Index(fields=["region", "name"], name="trust_region_name_idx"),
+            models.Index(fields=["improvement_status"], name="trust_improvement_status_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.ods_code})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("trust-detail", kwargs={"ods_code": self.ods_code})
+
+    @property
+    def has_location(self) -> bool:
+        return self.latitude is not None and self.longitude is not None
+
+    @property
+    def is_challenged(self) -> bool:
+        return self.improvement_status != self.ImprovementStatus.NONE
+
+
+class TrustExpertise(models.Model):
+    """An area a trust is strong in, with how strong (1-5) and the evidence for it."""
+
+    trust = models.ForeignKey(Trust, on_delete=models.CASCADE, related_name="expertise")
+    area = models.ForeignKey(ExpertiseArea, on_delete=models.PROTECT, related_name="+")
+    strength = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(5)],
+        help_text="1 (some experience) to 5 (a recognised national leader).",
+    )
+    evidence = models.TextField(blank=True, help_text="For example a CQC rating, an award or published results.")
+
+    class Meta:
+        ordering = ["-strength", "area__name"]
+        verbose_name_plural = "trust expertise"
+        constraints = [
+            models.UniqueConstraint(fields=["trust", "area"], name="trust_expertise_one_per_area"),
+            models.CheckConstraint(
+                condition=Q(strength__gte=1, strength__lte=5), name="trust_expertise_strength_1_to_5"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.trust.ods_code}: {self.area} ({self.strength}/5)"
+
+
+class ImprovementNeed(models.Model):
+    """An area a trust needs support in, with a priority that weights matching."""
+
+    class Priority(models.IntegerChoices):
+        LOW = 1, "Low"
+        MEDIUM = 2, "Medium"
+        HIGH = 3, "High"
+
+    trust = models.ForeignKey(Trust, on_delete=models.CASCADE, related_name="needs")
+    area = models.ForeignKey(ExpertiseArea, on_delete=models.PROTECT, related_name="+")
+    priority = models.PositiveSmallIntegerField(choices=Priority.choices, default=Priority.MEDIUM)
+    notes = models.TextField(blank=True)
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-priority", "area__name"]
+        constraints = [
+            models.UniqueConstraint(fields=["trust", "area"], name="improvement_need_one_per_area"),
+            models.CheckConstraint(condition=Q(priority__in=[1, 2, 3]), name="improvement_need_priority_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.trust.ods_code} needs {self.area} ({self.get_priority_display().lower()} priority)"
+
+
+# The culture dimensions are the NHS Staff Survey's seven People Promise themes plus its two
+# other themes (staff engagement, morale), each reported by the survey as a score from 0 to 10.
+# The 2014 buddying review found shared culture and values matter more than size or structure,
+# so matching compares trusts on these.
+CULTURE_DIMENSIONS: tuple[tuple[str, str], ...] = (
+    ("compassionate_inclusive", "We are compassionate and inclusive"),
+    ("recognised_rewarded", "We are recognised and rewarded"),
+    ("voice_that_counts", "We each have a voice that counts"),
+    ("safe_healthy", "We are safe and healthy"),
+    ("always_learning", "We are always learning"),
+    ("work_flexibly", "We work flexibly"),
+    ("team", "We are a team"),
+    ("staff_engagement", "Staff engagement"),
+    ("morale", "Morale"),
+)
+
+
+def _culture_score_field(label: str) -> models.DecimalField:
+    return models.DecimalField(
+        label, max_digits=3, decimal_places=1, validators=[MinValueValidator(0), MaxValueValidator(10)]
+    )
+
+
+class CultureProfile(models.Model):
+    """A trust's NHS Staff Survey theme scores (0-10) and its values in its own words."""
+
+    trust = models.OneToOneField(Trust, on_delete=models.CASCADE, related_name="culture")
+    survey_year = models.PositiveSmallIntegerField(validators=[MinValueValidator(2000), MaxValueValidator(2100)])
+    compassionate_inclusive = _culture_score_field("We are compassionate and inclusive")
+    recognised_rewarded = _culture_score_field("We are recognised and rewarded")
+    voice_that_counts = _culture_score_field("We each have a voice that counts")
+    safe_healthy = _culture_score_field("We are safe and healthy")
+    always_learning = _culture_score_field("We are always learning")
+    work_flexibly = _culture_score_field("We work flexibly")
+    team = _culture_score_field("We are a team")
+    staff_engagement = _culture_score_field("Staff engagement")
+    morale = _culture_score_field("Morale")
+    values_statement = models.TextField(blank=True, max_length=2000)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(**{f"{field}__gte": 0, f"{field}__lte": 10}), name=f"culture_{field}_0_to_10"
+            )
+            for field, _label in CULTURE_DIMENSIONS
+        ]
+
+    def __str__(self) -> str:
+        return f"Culture profile of {self.trust.name} ({self.survey_year})"
+
+    def scores(self) -> list[tuple[str, float]]:
+        return [(label, float(getattr(self, field))) for field, label in CULTURE_DIMENSIONS]
+
+
+class Role(models.TextChoices):
+    REGULATOR = "regulator", "Regulator staff"
+    TRUST_EXECUTIVE = "trust-executive", "Trust executive"
+    ADMIN = "admin", "Admin"
+
+
+class UserManager(DjangoUserManager["User"]):
+    def create_superuser(self, username, email=None, password=None, **extra_fields):  # type: ignore[no-untyped-def]
+        # `createsuperuser` makes admins: the role must not default to an executive with no trust.
+        extra_fields.setdefault("role", User.Role.ADMIN)
+        return super().create_superuser(username, email, password, **extra_fields)
+
+
+class User(AbstractUser):
+    """A person who signs in. Their role decides what they may do; an executive belongs to one trust."""
+
+    Role = Role
+
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.TRUST_EXECUTIVE)
+    trust = models.ForeignKey(Trust, null=True, blank=True, on_delete=models.PROTECT, related_name="executives")
+
+    objects = UserManager()
+
+    class Meta(AbstractUser.Meta):
+        constraints = [
+            _choices_check("role", Role, name="user_role_valid"),
+            # An executive acts for exactly one trust; other roles act for none.
+            models.CheckConstraint(
+                condition=(Q(role="trust-executive") & Q(trust__isnull=False))
+                | (~Q(role="trust-executive") & Q(trust__isnull=True)),
+                name="user_trust_only_for_executives",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        full_name = self.get_full_name()
+        return f"{full_name} ({self.username})" if full_name else self.username
+
+    @property
+    def is_regulator(self) -> bool:
+        return self.role == self.Role.REGULATOR
+
+    @property
+    def is_trust_executive(self) -> bool:
+        return self.role == self.Role.TRUST_EXECUTIVE
+
+    @property
+    def is_admin_role(self) -> bool:
+        return self.role == self.Role.ADMIN

@@ -1,0 +1,139 @@
+"""Factories for the trust registry. Defaults make a valid, unremarkable trust in London."""
+
+from decimal import Decimal
+
+import factory
+
+from buddying.models import (
+    CultureProfile,
+    ExpertiseArea,
+    ImprovementNeed,
+    IntegratedCareSystem,
+    Region,
+    ServiceLine,
+    Trust,
+    TrustExpertise,
+    User,
+)
+
+
+class IntegratedCareSystemFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = IntegratedCareSystem
+
+    code = factory.Sequence(lambda n: f"Q{n:02d}")
+    name = factory.Sequence(lambda n: f"Test Integrated Care System {n}")
+    region = Region.LONDON
+
+
+class ServiceLineFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ServiceLine
+        django_get_or_create = ("slug",)
+
+    slug = factory.Sequence(lambda n: f"service-{n}")
+    name = factory.LazyAttribute(lambda o: o.slug.replace("-", " ").capitalize())
+
+
+class ExpertiseAreaFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ExpertiseArea
+        django_get_or_create = ("slug",)
+
+    slug = factory.Sequence(lambda n: f"area-{n}")
+    name = factory.LazyAttribute(lambda o: o.slug.replace("-", " ").capitalize())
+
+
+def _ods_code(n: int) -> str:
+    alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    return f"R{alphabet[(n // 36) % 36]}{alphabet[n % 36]}"
+
+
+class TrustFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Trust
+
+    ods_code = factory.Sequence(_ods_code)
+    name = factory.Sequence(lambda n: f"Test Hospitals {n} NHS Trust")
+    trust_type = Trust.TrustType.ACUTE_DISTRICT_GENERAL
+    region = Region.LONDON
+    latitude = 51.4980
+    longitude = -0.1189
+    postcode = "SE1 7EH"
+    cqc_rating = Trust.CqcRating.GOOD
+    oversight_segment = 2
+
+    class Params:
+        in_special_measures = factory.Trait(
+            improvement_status=Trust.ImprovementStatus.SPECIAL_MEASURES,
+            improvement_status_since=factory.Faker("date_between", start_date="-2y", end_date="-30d"),
+            cqc_rating=Trust.CqcRating.INADEQUATE,
+            oversight_segment=4,
+        )
+
+
+class TrustExpertiseFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = TrustExpertise
+
+    trust = factory.SubFactory(TrustFactory)
+    area = factory.SubFactory(ExpertiseAreaFactory)
+    strength = 4
+    evidence = "Rated outstanding at the last inspection."
+
+
+class ImprovementNeedFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ImprovementNeed
+
+    trust = factory.SubFactory(TrustFactory)
+    area = factory.SubFactory(ExpertiseAreaFactory)
+    priority = ImprovementNeed.Priority.HIGH
+    notes = "Found at inspection."
+
+
+class CultureProfileFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CultureProfile
+
+    trust = factory.SubFactory(TrustFactory)
+    survey_year = 2025
+    compassionate_inclusive = Decimal("7.2")
+    recognised_rewarded = Decimal("5.9")
+    voice_that_counts = Decimal("6.7")
+    safe_healthy = Decimal("6.0")
+    always_learning = Decimal("5.6")
+    work_flexibly = Decimal("6.2")
+    team = Decimal("6.8")
+    staff_engagement = Decimal("6.9")
+    morale = Decimal("5.9")
+    values_statement = "Kind, safe and always learning."
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda o: f"{o.username}@example.nhs.uk")
+    first_name = "Test"
+    last_name = factory.Sequence(lambda n: f"Person{n}")
+    role = User.Role.REGULATOR
+    trust = None
+    password = factory.django.Password("correct horse battery staple")
+
+
+class RegulatorFactory(UserFactory):
+    role = User.Role.REGULATOR
+
+
+class ExecutiveFactory(UserFactory):
+    role = User.Role.TRUST_EXECUTIVE
+    trust = factory.SubFactory(TrustFactory)
+
+
+class AdminFactory(UserFactory):
+    role = User.Role.ADMIN
+    is_staff = True
+    is_superuser = True

@@ -1,0 +1,97 @@
+import pytest
+from django.db import IntegrityError, transaction
+
+from buddying.models import Trust, User
+from buddying.tests.factories import (
+    CultureProfileFactory,
+    ExpertiseAreaFactory,
+    ImprovementNeedFactory,
+    IntegratedCareSystemFactory,
+    ServiceLineFactory,
+    TrustExpertiseFactory,
+    TrustFactory,
+    UserFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def _violates(constraint_name: str, create) -> None:
+    with pytest.raises(IntegrityError) as error, transaction.atomic():
+        create()
+    assert constraint_name in str(error.value)
+
+
+def test_each_model_reads_well_as_text():
+    trust = TrustFactory(name="Northbridge Hospitals NHS Trust", ods_code="RN7")
+    area = ExpertiseAreaFactory(slug="maternity", name="Maternity")
+    assert str(trust) == "Northbridge Hospitals NHS Trust (RN7)"
+    assert str(area) == "Maternity"
+    assert str(ServiceLineFactory(slug="paediatrics", name="Paediatrics")) == "Paediatrics"
+    assert str(IntegratedCareSystemFactory(name="North Central London")) == "North Central London"
+    assert str(TrustExpertiseFactory(trust=trust, area=area, strength=5)) == "RN7: Maternity (5/5)"
+    need = ImprovementNeedFactory(trust=trust, area=ExpertiseAreaFactory(slug="finance", name="Finance"), priority=3)
+    assert str(need) == "RN7 needs Finance (high priority)"
+    assert (
+        str(CultureProfileFactory(trust=trust, survey_year=2025))
+        == "Culture profile of Northbridge Hospitals NHS Trust (2025)"
+    )
+    assert str(UserFactory(username="rosa", first_name="Rosa", last_name="Regan")) == "Rosa Regan (rosa)"
+
+
+def test_a_trust_page_is_addressed_by_its_ods_code():
+    assert TrustFactory(ods_code="RJ1").get_absolute_url() == "/trusts/RJ1/"
+
+
+def test_ods_codes_are_unique():
+    TrustFactory(ods_code="RJ1")
+    _violates("ods_code", lambda: TrustFactory(ods_code="RJ1"))
+
+
+def test_the_database_refuses_an_oversight_segment_outside_1_to_4():
+    _violates("trust_oversight_segment_1_to_4", lambda: TrustFactory(oversight_segment=5))
+
+
+def test_the_database_refuses_special_measures_without_a_start_date():
+    _violates(
+        "trust_improvement_status_has_start_date",
+        lambda: TrustFactory(
+            improvement_status=Trust.ImprovementStatus.SPECIAL_MEASURES, improvement_status_since=None
+        ),
+    )
+
+
+def test_the_database_refuses_an_unknown_trust_type():
+    _violates("trust_type_valid", lambda: TrustFactory(trust_type="hospice"))
+
+
+def test_the_database_refuses_half_a_location():
+    _violates("trust_location_complete_and_valid", lambda: TrustFactory(latitude=51.5, longitude=None))
+
+
+def test_expertise_strength_must_be_1_to_5_and_one_entry_per_area():
+    trust, area = TrustFactory(), ExpertiseAreaFactory()
+    _violates("trust_expertise_strength_1_to_5", lambda: TrustExpertiseFactory(trust=trust, area=area, strength=6))
+    TrustExpertiseFactory(trust=trust, area=area)
+    _violates("trust_expertise_one_per_area", lambda: TrustExpertiseFactory(trust=trust, area=area))
+
+
+def test_culture_scores_must_be_0_to_10():
+    _violates("culture_morale_0_to_10", lambda: CultureProfileFactory(morale=11))
+
+
+def test_an_executive_belongs_to_exactly_one_trust_and_other_roles_to_none():
+    _violates("user_trust_only_for_executives", lambda: UserFactory(role=User.Role.TRUST_EXECUTIVE, trust=None))
+    _violates("user_trust_only_for_executives", lambda: UserFactory(role=User.Role.REGULATOR, trust=TrustFactory()))
+
+
+def test_createsuperuser_makes_an_admin():
+    user = User.objects.create_superuser("root", "root@example.nhs.uk", "a long enough password")
+    assert user.role == User.Role.ADMIN
+
+
+def test_profile_changes_are_kept_in_the_trust_history():
+    trust = TrustFactory(name="Before NHS Trust")
+    trust.name = "After NHS Trust"
+    trust.save()
+    assert [record.name for record in trust.history.order_by("history_date")] == ["Before NHS Trust", "After NHS Trust"]

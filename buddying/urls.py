@@ -1,0 +1,26 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_not_required
+from django.urls import include, path
+
+from buddying import views
+
+admin.site.site_header = "Buddying administration"
+admin.site.site_title = "Buddying administration"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("sign-in/", login_not_required(views.SignInView.as_view()), name="login"),
+    path("sign-out/", auth_views.LogoutView.as_view(), name="logout"),
+    path("trusts/", views.trust_directory, name="trust-directory"),
+    path("trusts/map/", views.trust_map, name="trust-map"),
+    path("trusts/<str:ods_code>/", views.trust_detail, name="trust-detail"),
+    path("trusts/<str:ods_code>/edit/", views.trust_edit, name="trust-edit"),
+    path("trusts/<str:ods_code>/culture/", views.trust_culture_edit, name="trust-culture-edit"),
+    path("trusts/<str:ods_code>/expertise/", views.trust_expertise_edit, name="trust-expertise-edit"),
+    path("trusts/<str:ods_code>/needs/", views.trust_needs_edit, name="trust-needs-edit"),
+    path("matching/", include("matching.urls")),
+    path("arrangements/", include("arrangements.urls")),
+    path("reports/", include("reports.urls")),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,38 @@
+from django.contrib import admin
+
+from matching.models import BuddyCapacity, MatchRun, Veto
+
+
+@admin.register(BuddyCapacity)
+class BuddyCapacityAdmin(admin.ModelAdmin):
+    list_display = [
+        "trust",
+        "max_concurrent_arrangements",
+        "active_arrangements",
+        "senior_staff_days_per_month",
+        "staff_days_committed",
+        "is_potential_acquirer",
+    ]
+    list_filter = ["is_potential_acquirer"]
+    list_select_related = ["trust"]
+    search_fields = ["trust__name", "trust__ods_code"]
+
+
+@admin.register(Veto)
+class VetoAdmin(admin.ModelAdmin):
+    list_display = ["supported", "vetoed", "reason", "created_by", "created_at"]
+    list_select_related = ["supported", "vetoed", "created_by"]
+
+
+@admin.register(MatchRun)
+class MatchRunAdmin(admin.ModelAdmin):
+    list_display = ["pk", "kind", "status", "supported", "created_by", "source", "created_at", "engine_ms"]
+    list_filter = ["kind", "status", "source"]
+    list_select_related = ["supported", "created_by"]
+    readonly_fields = [field.name for field in MatchRun._meta.fields]
+
+    def has_add_permission(self, request):  # runs are only ever made by the engine
+        return False
+
+    def has_change_permission(self, request, obj=None):  # the audit record is never edited
+        return False

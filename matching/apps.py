@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+
+
+class MatchingConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "matching"
+    verbose_name = "Matching"
+
+    def seed_demo(self, *, seed: int) -> None:
+        """Called by `manage.py seed_demo` after the registry is created (see buddying.demo)."""
+        from matching.demo import demo_matching_create
+
+        demo_matching_create(seed=seed)

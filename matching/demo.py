@@ -1,0 +1,93 @@
+"""Demo buddy capacities, pool membership and vetoes, added to the fictional demo registry."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from decimal import Decimal
+
+from django.utils import timezone
+
+from buddying.models import ExpertiseArea, Trust
+from matching.models import BuddyCapacity, FeeScale, Framework, OfferedExpertise, PoolApplication, PoolDecision, Veto
+
+
+def demo_matching_create(*, seed: int) -> None:
+    """Strong trusts declare capacity and some join the framework pool; a few trusts veto a past poor fit."""
+    rng = random.Random(seed + 1)
+    trusts = list(Trust.objects.order_by("ods_code"))
+    capacities = []
+    for trust in trusts:
+        strong = trust.cqc_rating in {Trust.CqcRating.OUTSTANDING, Trust.CqcRating.GOOD} and not trust.is_challenged
+        places = rng.choice([1, 2, 2, 3]) if strong else rng.choice([0, 1])
+        days = Decimal(rng.choice([4, 6, 8, 10, 12])) if strong else Decimal(rng.choice([0, 2, 4]))
+        busy = strong and rng.random() < 0.2
+        capacities.append(
+            BuddyCapacity(
+                trust=trust,
+                max_concurrent_arrangements=places,
+                senior_staff_days_per_month=days,
+                active_arrangements=min(places, 1) if busy else 0,
+                staff_days_committed=min(days, Decimal(4)) if busy else Decimal(0),
+                is_potential_acquirer=strong and rng.random() < 0.06,
+            )
+        )
+    BuddyCapacity.objects.bulk_create(capacities)
+    strong_capacities = [
+        capacity
+        for capacity in capacities
+        if capacity.trust.cqc_rating in {Trust.CqcRating.OUTSTANDING, Trust.CqcRating.GOOD}
+        and not capacity.trust.is_challenged
+    ]
+    _demo_framework(rng, strong_capacities)
+    challenged = [trust for trust in trusts if trust.improvement_status == Trust.ImprovementStatus.SPECIAL_MEASURES]
+    strong_trusts = [trust for trust in trusts if trust.cqc_rating == Trust.CqcRating.OUTSTANDING]
+    for supported in challenged[:3]:
+        Veto.objects.create(
+            supported=supported,
+            vetoed=rng.choice(strong_trusts),
+            reason="An earlier informal partnership did not work: very different cultures.",
+        )
+
+
+def _demo_framework(rng: random.Random, capacities: list[BuddyCapacity]) -> None:
+    """A live superbuddy framework with about half of the strong trusts accredited, and a few applications waiting."""
+    today = timezone.localdate()
+    framework = Framework.objects.create(
+        name="Superbuddy framework 2026 to 2029",
+        term_start=today - dt.timedelta(days=120),
+        term_end=today + dt.timedelta(days=3 * 365),
+        status=Framework.Status.LIVE,
+    )
+    framework.lots.set(ExpertiseArea.objects.all())
+    FeeScale.objects.bulk_create(
+        FeeScale(framework=framework, tier=tier, annual_fee=Decimal(fee))
+        for tier, fee in (("light-touch", 0), ("targeted", 40_000), ("intensive", 120_000), ("superbuddy", 300_000))
+    )
+    for capacity in capacities:
+        roll = rng.random()
+        if roll > 0.55:
+            continue
+        trust = capacity.trust
+        application = PoolApplication.objects.create(
+            framework=framework,
+            trust=trust,
+            route=rng.choice(["applied", "applied", "nominated"]),
+            status="accredited" if roll < 0.45 else "submitted",
+            max_concurrent_arrangements=capacity.max_concurrent_arrangements,
+            senior_staff_days_per_month=capacity.senior_staff_days_per_month,
+            max_travel_minutes=rng.choice([120, 150, 180, 240]),
+            incentive="open-to-acquisition"
+            if capacity.is_potential_acquirer
+            else rng.choice(["no-fee", "no-fee", "needs-fee"]),
+            accredited_on=today - dt.timedelta(days=90) if roll < 0.45 else None,
+            accredited_until=today + dt.timedelta(days=rng.randint(300, 1000)) if roll < 0.45 else None,
+        )
+        application.services.set(trust.services.all())
+        OfferedExpertise.objects.bulk_create(
+            OfferedExpertise(application=application, area=entry.area, strength=entry.strength, evidence=entry.evidence)
+            for entry in trust.expertise.all()
+        )
+        PoolDecision.objects.create(application=application, action="submitted")
+        if roll < 0.45:
+            PoolDecision.objects.create(application=application, action="accredited", reason="Strong evidence")

@@ -1,0 +1,339 @@
+"""Forms for matching runs: weights and limits, checked by the engine's own rules."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from crispy_forms_gds.fields import DateInputField
+from crispy_forms_gds.helper import FormHelper
+from crispy_forms_gds.layout import HTML, Field, Fieldset, Layout, Size, Submit
+from django import forms
+from django.utils import timezone
+
+from buddying.models import ExpertiseArea, Region, ServiceLine, Trust
+from matching.engine import EngineInputError, MatchSettings
+from matching.engine.types import CRITERIA, CRITERION_LABELS
+from matching.models import CommitmentTier, Framework, PoolApplication
+from matching.services import match_settings_build
+
+DEFAULTS = MatchSettings()
+WEIGHT_HINTS = {
+    "cultural_fit": "Shared values and culture: the 2014 review found this matters most",
+    "expertise": "How much of the trust's prioritised needs the candidate's strengths cover",
+    "geography": "The travel band: not a neighbour, not so far that visits need an overnight stay",
+    "capacity": "Free buddying places and senior staff days",
+    "structure": "Similar size, type and teaching status: a minor factor",
+}
+
+
+def _number(
+    label: str, initial: float, *, help_text: str = "", min_value: float = 0, max_value: float | None = None
+) -> forms.FloatField:
+    return forms.FloatField(
+        label=label,
+        initial=initial,
+        min_value=min_value,
+        max_value=max_value,
+        help_text=help_text,
+        widget=forms.TextInput(attrs={"inputmode": "decimal"}),
+    )
+
+
+class MatchSettingsForm(forms.Form):
+    """Weights (any non-negative numbers; only their ratios matter) and the geography band."""
+
+    def __init__(self, *args: Any, size_label: str = "Shortlist size", size_initial: int = 10, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name in CRITERIA:
+            self.fields[f"weight_{name}"] = _number(
+                CRITERION_LABELS[name],
+                round(getattr(DEFAULTS.weights, name) * 100),
+                help_text=WEIGHT_HINTS[name],
+                max_value=1000,
+            )
+        geography = DEFAULTS.geography
+        self.fields["min_distance_km"] = _number(
+            "Nearest a buddy may be (km)",
+            geography.min_distance_km,
+            help_text="Nearer trusts are neighbours or competitors and are excluded",
+        )
+        self.fields["ideal_max_minutes"] = _number(
+            "Longest ideal travel time (minutes)", geography.ideal_max_minutes, help_text="Estimated from distance"
+        )
+        self.fields["max_minutes"] = _number(
+            "Longest travel time before visits need an overnight stay (minutes)",
+            geography.max_minutes,
+            help_text="Candidates further away than this are penalised",
+        )
+        self.fields["pool_only"] = forms.BooleanField(
+            label="Only accredited members of the superbuddy framework pool", required=False
+        )
+        self.fields["size"] = forms.IntegerField(
+            label=size_label,
+            initial=size_initial,
+            min_value=1,
+            max_value=50,
+            widget=forms.TextInput(attrs={"inputmode": "numeric"}),
+        )
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.layout = Layout(
+            Fieldset(
+                HTML('<p class="govuk-body-s">Only the ratios matter: the weights are scaled to add up to 100%.</p>'),
+                *(Field.text(f"weight_{name}", field_width=4) for name in CRITERIA),
+                legend="Weights",
+                legend_size=Size.SMALL,
+            ),
+            Fieldset(
+                Field.text("min_distance_km", field_width=4),
+                Field.text("ideal_max_minutes", field_width=4),
+                Field.text("max_minutes", field_width=4),
+                legend="Geography band",
+                legend_size=Size.SMALL,
+            ),
+            Field.checkbox("pool_only", small=True),
+            Field.text("size", field_width=4),
+        )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        try:
+            cleaned["settings"] = match_settings_build(
+                weights={name: cleaned[f"weight_{name}"] for name in CRITERIA},
+                geography={
+                    "min_distance_km": cleaned["min_distance_km"],
+                    "ideal_max_minutes": cleaned["ideal_max_minutes"],
+                    "max_minutes": cleaned["max_minutes"],
+                },
+                pool_only=cleaned["pool_only"],
+            )
+        except EngineInputError as error:
+            raise forms.ValidationError(str(error)) from None
+        return cleaned
+
+    @staticmethod
+    def initial_from_run(stored: dict[str, Any]) -> dict[str, Any]:
+        """Fill the form from a recorded run's settings, to run it again with a change."""
+        initial: dict[str, Any] = {f"weight_{name}": stored["weights"][name] for name in CRITERIA}
+        initial.update(
+            {key: stored["geography"][key] for key in ("min_distance_km", "ideal_max_minutes", "max_minutes")}
+        )
+        initial["pool_only"] = stored["pool_only"]
+        initial["size"] = stored["k"]
+        return initial
+
+
+class WaveForm(MatchSettingsForm):
+    def __init__(self, *args: Any, trusts: list[Trust], **kwargs: Any) -> None:
+        super().__init__(*args, size_label="Most buddies per trust", size_initial=3, **kwargs)
+        self.fields["trusts"] = forms.MultipleChoiceField(
+            label="Trusts to allocate buddies to",
+            choices=[(t.ods_code, f"{t.name} ({t.get_improvement_status_display().lower()})") for t in trusts],
+            widget=forms.CheckboxSelectMultiple,
+            help_text="Trusts with improvement needs recorded; those in special measures come first",
+            error_messages={"required": "Choose at least one trust"},
+        )
+        self.fields["method"] = forms.ChoiceField(
+            label="Allocation method",
+            choices=[
+                ("coverage", "Best teams: share the pool's capacity to cover as many needs as possible"),
+                ("stable", "Mutual preferences: no trust and buddy would both rather swap (stable matching)"),
+                ("assignment", "One buddy at a time (for comparison: ignores overlapping expertise)"),
+            ],
+            initial="coverage",
+            widget=forms.RadioSelect,
+        )
+        self.helper.layout.fields.insert(0, Field.checkboxes("trusts", legend_size=Size.MEDIUM, small=True))
+        self.helper.layout.fields.insert(1, Field.radios("method", legend_size=Size.MEDIUM))
+
+
+class FrameworkForm(forms.Form):
+    name = forms.CharField(label="Name", max_length=200)
+    term_start = DateInputField(label="Term starts")
+    term_end = DateInputField(label="Term ends")
+    lots = forms.ModelMultipleChoiceField(
+        label="Lots: the expertise areas the framework covers",
+        queryset=ExpertiseArea.objects.all(),
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for tier, label in CommitmentTier.choices:
+            self.fields[f"fee_{tier}"] = forms.DecimalField(
+                label=f"{label}: annual fee (£)",
+                min_value=0,
+                max_digits=12,
+                decimal_places=2,
+                initial=0,
+                widget=forms.TextInput(attrs={"inputmode": "decimal"}),
+            )
+        self.helper = FormHelper()
+        self.helper.layout = Layout(
+            Field.text("name"),
+            Field("term_start"),
+            Field("term_end"),
+            Field.checkboxes("lots", legend_size=Size.SMALL, small=True),
+            Fieldset(
+                *(Field.text(f"fee_{tier}", field_width=10) for tier, _l in CommitmentTier.choices),
+                legend="Fee scale by tier of commitment",
+                legend_size=Size.SMALL,
+            ),
+            Submit("submit", "Create framework"),
+        )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        start, end = cleaned.get("term_start"), cleaned.get("term_end")
+        if start and end and end < start:
+            self.add_error("term_end", "The term must end on or after it starts")
+        return cleaned
+
+    def fees(self) -> dict[str, Any]:
+        return {tier: self.cleaned_data[f"fee_{tier}"] for tier, _label in CommitmentTier.choices}
+
+
+class PoolApplicationForm(forms.Form):
+    """A declaration to join the pool: expertise offered with evidence, capacity, travel, services, incentives."""
+
+    trust = forms.ModelChoiceField(
+        label="Trust to nominate", queryset=Trust.objects.none(), empty_label="Choose a trust"
+    )
+    max_concurrent_arrangements = forms.IntegerField(
+        label="Most trusts you could support at once",
+        min_value=1,
+        max_value=20,
+        widget=forms.TextInput(attrs={"inputmode": "numeric"}),
+    )
+    senior_staff_days_per_month = forms.DecimalField(
+        label="Senior staff days a month you can give",
+        min_value=0,
+        max_digits=5,
+        decimal_places=1,
+        widget=forms.TextInput(attrs={"inputmode": "decimal"}),
+    )
+    max_travel_minutes = forms.IntegerField(
+        label="Furthest travel you will accept (minutes each way)",
+        min_value=15,
+        max_value=600,
+        widget=forms.TextInput(attrs={"inputmode": "numeric"}),
+    )
+    incentive = forms.ChoiceField(
+        label="Incentives", choices=PoolApplication.Incentive.choices, widget=forms.RadioSelect
+    )
+    services = forms.ModelMultipleChoiceField(
+        label="Services you run",
+        queryset=ServiceLine.objects.all(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    STRENGTHS = [("", "Not offered"), *((str(n), f"{n} out of 5") for n in range(1, 6))]
+
+    def __init__(self, *args: Any, framework: Framework, nominate: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lots = list(framework.lots.all())
+        if nominate:
+            self.fields["trust"].queryset = Trust.objects.exclude(
+                improvement_status=Trust.ImprovementStatus.SPECIAL_MEASURES
+            )
+        else:
+            del self.fields["trust"]
+        offered = []
+        for area in self.lots:
+            self.fields[f"strength_{area.pk}"] = forms.TypedChoiceField(
+                label="Strength", choices=self.STRENGTHS, coerce=int, empty_value=None, required=False
+            )
+            self.fields[f"evidence_{area.pk}"] = forms.CharField(
+                label="Evidence", required=False, widget=forms.Textarea
+            )
+            offered.append(
+                Fieldset(
+                    Field.select(f"strength_{area.pk}"),
+                    Field.textarea(f"evidence_{area.pk}", rows=2),
+                    legend=area.name,
+                    legend_size=Size.SMALL,
+                )
+            )
+        self.helper = FormHelper()
+        self.helper.layout = Layout(
+            *([Field.select("trust")] if nominate else []),
+            HTML('<h2 class="govuk-heading-m">Expertise offered</h2>'),
+            *offered,
+            HTML('<h2 class="govuk-heading-m">Capacity</h2>'),
+            Field.text("max_concurrent_arrangements", field_width=3),
+            Field.text("senior_staff_days_per_month", field_width=4),
+            Field.text("max_travel_minutes", field_width=4),
+            Field.checkboxes("services", legend_size=Size.SMALL, small=True),
+            Field.radios("incentive", legend_size=Size.SMALL),
+            Submit("submit", "Nominate" if nominate else "Apply to join the pool"),
+        )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        any_offered = False
+        for area in self.lots:
+            strength, evidence = cleaned.get(f"strength_{area.pk}"), (cleaned.get(f"evidence_{area.pk}") or "").strip()
+            if strength is not None:
+                any_offered = True
+                if not evidence:
+                    self.add_error(f"evidence_{area.pk}", f"Give evidence for your strength in {area.name.lower()}")
+            elif evidence:
+                self.add_error(
+                    f"strength_{area.pk}", f"Choose a strength for {area.name.lower()}, or remove the evidence"
+                )
+        if not any_offered and not self.errors:
+            raise forms.ValidationError("Offer at least one area of expertise, with evidence")
+        return cleaned
+
+    def offered(self) -> list[tuple[ExpertiseArea, int, str]]:
+        return [
+            (area, self.cleaned_data[f"strength_{area.pk}"], self.cleaned_data[f"evidence_{area.pk}"].strip())
+            for area in self.lots
+            if self.cleaned_data.get(f"strength_{area.pk}") is not None
+        ]
+
+
+class AccreditForm(forms.Form):
+    until = DateInputField(label="Accredited until")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.layout = Layout(Field("until"), Submit("submit", "Accredit"))
+
+    def clean_until(self) -> Any:
+        until = self.cleaned_data["until"]
+        if until < timezone.localdate():
+            raise forms.ValidationError("The accreditation cannot expire before it starts (today)")
+        return until
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label="Reason", widget=forms.Textarea)
+
+    def __init__(self, *args: Any, submit: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.layout = Layout(Field.textarea("reason", rows=3), Submit("submit", submit))
+
+
+class PoolFilterForm(forms.Form):
+    region = forms.ChoiceField(label="Region", choices=[("", "All regions"), *Region.choices], required=False)
+    area = forms.ModelChoiceField(
+        label="Expertise", queryset=ExpertiseArea.objects.all(), required=False, empty_label="All areas"
+    )
+    spare_only = forms.BooleanField(label="Only members with spare capacity", required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_method = "get"
+        self.helper.layout = Layout(
+            Field.select("region"),
+            Field.select("area"),
+            Field.checkbox("spare_only", small=True),
+            Submit("apply", "Apply filters"),
+        )

@@ -1,0 +1,57 @@
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from buddying.models import Trust
+from matching.engine import EngineInputError
+from matching.management.commands._matching_options import add_settings_arguments, run_json, settings_from_options
+from matching.models import MatchRun
+from matching.services import WAVE_METHODS, wave_run_create
+
+
+class Command(BaseCommand):
+    help = "Allocate buddies to several trusts at once, sharing the pool's capacity. Runs here and is recorded."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("ods_codes", nargs="+", metavar="ODS_CODE")
+        parser.add_argument("-k", "--size", type=int, default=3, help="most buddies per trust (default %(default)s)")
+        parser.add_argument("--method", choices=WAVE_METHODS, default="coverage", help="default %(default)s")
+        add_settings_arguments(parser)
+
+    def handle(self, *args: object, **options: object) -> None:
+        settings = settings_from_options(options)
+        codes = [str(code).upper() for code in options["ods_codes"]]
+        if len(set(codes)) != len(codes):
+            raise CommandError("Each ODS code can be given once")
+        found = {trust.ods_code: trust for trust in Trust.objects.filter(ods_code__in=codes)}
+        missing = [code for code in codes if code not in found]
+        if missing:
+            raise CommandError(f"No trust has the ODS code {', '.join(missing)}")
+        try:
+            run = wave_run_create(
+                trusts=[found[code] for code in codes],
+                by=None,
+                settings=settings,
+                k=int(options["size"]),
+                method=str(options["method"]),
+                source=MatchRun.Source.COMMAND,
+                run_now=True,
+            )
+        except EngineInputError as error:
+            raise CommandError(str(error)) from None
+        if run.status == MatchRun.Status.FAILED:
+            raise CommandError(run.error)
+        if options["json"]:
+            self.stdout.write(run_json(run))
+            return
+        results = run.results
+        self.stdout.write(f"Wave allocation (run {run.pk}, {results['method']}, {results['elapsed_ms']:.0f} ms)")
+        for allocation in results["allocations"]:
+            members = (
+                "; ".join(
+                    f"{m['ods_code']} ({', '.join(n['name'] for n in m['assigned_needs']) or '-'})"
+                    for m in allocation["members"]
+                )
+                or "no buddy"
+            )
+            self.stdout.write(f"  {allocation['ods_code']}: {members}; covers {allocation['coverage'] * 100:.0f}%")
+        if results["unallocated"]:
+            self.stdout.write("Left without a buddy: " + ", ".join(results["unallocated"]))

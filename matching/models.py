@@ -1,0 +1,341 @@
+"""What matching needs beyond the registry: buddy capacity, vetoes, and an audit record of every run."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.urls import reverse
+
+from buddying.models import Trust
+
+
+class BuddyCapacity(models.Model):
+    """How much buddying a trust can take on, and how much it has taken on already.
+
+    The review found buddy trusts over-stretched when capacity was not respected, so matching
+    excludes a trust with no free place or no free senior staff days. The commitments are kept up
+    to date by the arrangements app when arrangements start and end.
+    """
+
+    trust = models.OneToOneField(Trust, on_delete=models.CASCADE, related_name="buddy_capacity")
+    max_concurrent_arrangements = models.PositiveSmallIntegerField(
+        default=2, validators=[MaxValueValidator(20)], help_text="How many trusts it can support at once"
+    )
+    senior_staff_days_per_month = models.DecimalField(
+        max_digits=5, decimal_places=1, default=4, validators=[MinValueValidator(0)]
+    )
+    active_arrangements = models.PositiveSmallIntegerField(default=0)
+    staff_days_committed = models.DecimalField(
+        max_digits=5, decimal_places=1, default=0, validators=[MinValueValidator(0)]
+    )
+    # Declared interest in acquiring a struggling trust: shown as a flag, never hidden, so the
+    # regulator can keep the buddy role distinct from the acquirer role.
+    is_potential_acquirer = models.BooleanField("declared potential acquirer", default=False)
+
+    class Meta:
+        verbose_name_plural = "buddy capacities"
+        constraints = [
+            models.CheckConstraint(condition=Q(senior_staff_days_per_month__gte=0), name="capacity_days_not_negative"),
+            models.CheckConstraint(condition=Q(staff_days_committed__gte=0), name="capacity_committed_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.trust.ods_code}: {self.active_arrangements} of {self.max_concurrent_arrangements} places, "
+            f"{self.staff_days_committed} of {self.senior_staff_days_per_month} days a month"
+        )
+
+
+class Veto(models.Model):
+    """A trust the supported trust will not be buddied with (for example after a poor past fit)."""
+
+    supported = models.ForeignKey(Trust, on_delete=models.CASCADE, related_name="vetoes")
+    vetoed = models.ForeignKey(Trust, on_delete=models.CASCADE, related_name="vetoed_by")
+    reason = models.TextField()
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["supported", "vetoed"], name="veto_once_per_pair"),
+            models.CheckConstraint(condition=~Q(supported=F("vetoed")), name="veto_not_self"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.supported.ods_code} vetoes {self.vetoed.ods_code}"
+
+
+class MatchRunQuerySet(models.QuerySet["MatchRun"]):
+    def for_trust(self, trust: Trust) -> MatchRunQuerySet:
+        return self.filter(supported=trust)
+
+    def with_people(self) -> MatchRunQuerySet:
+        return self.select_related("supported", "created_by")
+
+
+class MatchRun(models.Model):
+    """One run of the engine, kept so that a decision can be audited: inputs, weights, results, who, when."""
+
+    class Kind(models.TextChoices):
+        SHORTLIST = "shortlist", "Shortlist"
+        TEAM = "team", "Team"
+        WAVE = "wave", "Wave allocation"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting to start"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    class Source(models.TextChoices):
+        WEB = "web", "Web"
+        COMMAND = "command", "Command line"
+
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    source = models.CharField(max_length=20, choices=Source.choices, default=Source.WEB)
+    supported = models.ForeignKey(Trust, null=True, blank=True, on_delete=models.PROTECT, related_name="match_runs")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    settings = models.JSONField(help_text="Weights, geography band, pool restriction and sizes used")
+    inputs = models.JSONField(help_text="A snapshot of what was matched: the supported trusts' needs and the pool size")
+    results = models.JSONField(null=True, blank=True)
+    progress = models.PositiveSmallIntegerField(default=0, validators=[MaxValueValidator(100)])
+    error = models.TextField(blank=True)
+    engine_ms = models.FloatField(null=True, blank=True)
+
+    objects = MatchRunQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(kind__in=["shortlist", "team", "wave"]), name="match_run_kind_valid"),
+            models.CheckConstraint(
+                condition=Q(status__in=["pending", "running", "done", "failed"]), name="match_run_status_valid"
+            ),
+            models.CheckConstraint(condition=Q(source__in=["web", "command"]), name="match_run_source_valid"),
+            models.CheckConstraint(condition=Q(progress__lte=100), name="match_run_progress_percent"),
+            # Shortlists and teams are for one trust; a wave is for many (listed in `inputs`).
+            models.CheckConstraint(
+                condition=Q(kind="wave") | Q(supported__isnull=False), name="match_run_single_trust_has_trust"
+            ),
+        ]
+        indexes = [
+            # The explorer lists a trust's recent runs (matching.views.explorer).
+            models.Index(fields=["supported", "-created_at"], name="match_run_trust_recent_idx"),
+        ]
+
+    def __str__(self) -> str:
+        subject = self.supported.ods_code if self.supported_id else f"{len(self.inputs.get('trusts', []))} trusts"
+        return f"{self.get_kind_display()} for {subject} ({self.get_status_display().lower()})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("matching:run-detail", kwargs={"pk": self.pk})
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in {self.Status.DONE, self.Status.FAILED}
+
+
+class CommitmentTier(models.TextChoices):
+    """Tiers of commitment a framework prices, from light-touch mentoring to multi-year support."""
+
+    LIGHT_TOUCH = "light-touch", "Light-touch mentoring"
+    TARGETED = "targeted", "Targeted issue-specific support"
+    INTENSIVE = "intensive", "Intensive work programme"
+    SUPERBUDDY = "superbuddy", "Multi-year superbuddy support"
+
+
+class Framework(models.Model):
+    """A superbuddy framework agreement: strong trusts apply to join its pool, the regulator accredits them."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        OPEN = "open", "Open for applications"
+        EVALUATING = "evaluating", "Evaluating applications"
+        LIVE = "live", "Live"
+        EXPIRED = "expired", "Expired"
+
+    name = models.CharField(max_length=200, unique=True)
+    term_start = models.DateField()
+    term_end = models.DateField()
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
+    lots = models.ManyToManyField(
+        "buddying.ExpertiseArea", related_name="frameworks", help_text="The expertise areas the framework covers"
+    )
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    # Each status may move only to the next one; expiry can come at any point once live.
+    NEXT_STATUS = {"draft": "open", "open": "evaluating", "evaluating": "live", "live": "expired"}
+
+    class Meta:
+        ordering = ["-term_start", "name"]
+        constraints = [
+            models.CheckConstraint(condition=Q(term_end__gte=F("term_start")), name="framework_end_after_start"),
+            models.CheckConstraint(
+                condition=Q(status__in=["draft", "open", "evaluating", "live", "expired"]),
+                name="framework_status_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_status_display().lower()})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("matching:framework-detail", kwargs={"pk": self.pk})
+
+
+class FeeScale(models.Model):
+    framework = models.ForeignKey(Framework, on_delete=models.CASCADE, related_name="fees")
+    tier = models.CharField(max_length=20, choices=CommitmentTier.choices)
+    annual_fee = models.DecimalField(max_digits=12, decimal_places=2, validators=[MinValueValidator(0)])
+
+    class Meta:
+        ordering = ["annual_fee"]
+        constraints = [
+            models.UniqueConstraint(fields=["framework", "tier"], name="fee_once_per_tier"),
+            models.CheckConstraint(condition=Q(annual_fee__gte=0), name="fee_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_tier_display()}: £{self.annual_fee:,.0f} a year"
+
+
+class PoolApplicationQuerySet(models.QuerySet["PoolApplication"]):
+    def accredited_on(self, day) -> PoolApplicationQuerySet:  # type: ignore[no-untyped-def]
+        """Members in the pool on `day`: accredited, not expired, in a live framework whose term covers it."""
+        return self.filter(
+            status=PoolApplication.Status.ACCREDITED,
+            accredited_until__gte=day,
+            framework__status=Framework.Status.LIVE,
+            framework__term_start__lte=day,
+            framework__term_end__gte=day,
+        )
+
+
+class PoolApplication(models.Model):
+    """A trust's declaration to join the pool (its own application, or a regulator's nomination) and its fate."""
+
+    class Status(models.TextChoices):
+        SUBMITTED = "submitted", "Waiting for a decision"
+        ACCREDITED = "accredited", "Accredited"
+        DECLINED = "declined", "Declined"
+        SUSPENDED = "suspended", "Suspended"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+
+    class Route(models.TextChoices):
+        APPLIED = "applied", "Applied"
+        NOMINATED = "nominated", "Nominated by the regulator"
+
+    class Incentive(models.TextChoices):
+        NO_FEE = "no-fee", "Willing without a fee"
+        NEEDS_FEE = "needs-fee", "Needs a fee"
+        OPEN_TO_ACQUISITION = "open-to-acquisition", "Open to acquisition or a chain"
+
+    framework = models.ForeignKey(Framework, on_delete=models.PROTECT, related_name="applications")
+    trust = models.ForeignKey(Trust, on_delete=models.PROTECT, related_name="pool_applications")
+    route = models.CharField(max_length=20, choices=Route.choices, default=Route.APPLIED)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.SUBMITTED)
+    max_concurrent_arrangements = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(20)]
+    )
+    senior_staff_days_per_month = models.DecimalField(max_digits=5, decimal_places=1, validators=[MinValueValidator(0)])
+    max_travel_minutes = models.PositiveSmallIntegerField(
+        "furthest travel the trust will accept (minutes)", validators=[MinValueValidator(15), MaxValueValidator(600)]
+    )
+    services = models.ManyToManyField("buddying.ServiceLine", blank=True, related_name="+")
+    incentive = models.CharField(max_length=30, choices=Incentive.choices)
+    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    submitted_at = models.DateTimeField(auto_now_add=True)
+    accredited_on = models.DateField(null=True, blank=True)
+    accredited_until = models.DateField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    objects = PoolApplicationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-submitted_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["submitted", "accredited", "declined", "suspended", "withdrawn"]),
+                name="pool_application_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(incentive__in=["no-fee", "needs-fee", "open-to-acquisition"]), name="pool_incentive_valid"
+            ),
+            models.CheckConstraint(condition=Q(senior_staff_days_per_month__gte=0), name="pool_days_not_negative"),
+            models.CheckConstraint(
+                condition=~Q(status="accredited") | Q(accredited_on__isnull=False, accredited_until__isnull=False),
+                name="pool_accredited_has_dates",
+            ),
+            models.CheckConstraint(
+                condition=Q(accredited_until__isnull=True) | Q(accredited_until__gte=F("accredited_on")),
+                name="pool_expiry_after_accreditation",
+            ),
+            # One live application or membership per trust per framework.
+            models.UniqueConstraint(
+                fields=["framework", "trust"],
+                condition=Q(status__in=["submitted", "accredited", "suspended"]),
+                name="pool_one_live_application_per_trust",
+            ),
+        ]
+        indexes = [
+            # matching.selectors.pool_member_ids: accredited members on a day.
+            models.Index(fields=["status", "accredited_until"], name="pool_accredited_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.trust.name} in {self.framework.name} ({self.get_status_display().lower()})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("matching:application-detail", kwargs={"pk": self.pk})
+
+
+class OfferedExpertise(models.Model):
+    application = models.ForeignKey(PoolApplication, on_delete=models.CASCADE, related_name="offered")
+    area = models.ForeignKey("buddying.ExpertiseArea", on_delete=models.PROTECT, related_name="+")
+    strength = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(5)])
+    evidence = models.TextField()
+
+    class Meta:
+        ordering = ["-strength", "area__name"]
+        constraints = [
+            models.UniqueConstraint(fields=["application", "area"], name="offered_once_per_area"),
+            models.CheckConstraint(condition=Q(strength__gte=1, strength__lte=5), name="offered_strength_1_to_5"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.area.name} ({self.strength}/5)"
+
+
+class PoolDecision(models.Model):
+    """Every decision about an application or membership, with who and when: the pool's audit trail."""
+
+    class Action(models.TextChoices):
+        SUBMITTED = "submitted", "Submitted"
+        ACCREDITED = "accredited", "Accredited"
+        DECLINED = "declined", "Declined"
+        SUSPENDED = "suspended", "Suspended"
+        REINSTATED = "reinstated", "Reinstated"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+
+    application = models.ForeignKey(PoolApplication, on_delete=models.CASCADE, related_name="decisions")
+    action = models.CharField(max_length=20, choices=Action.choices)
+    reason = models.TextField(blank=True)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()}: {self.application.trust.ods_code} ({self.at:%d %b %Y})"

@@ -1,0 +1,246 @@
+"""The superbuddy framework and its pool: frameworks, applications and decisions, the pool's coverage."""
+
+from __future__ import annotations
+
+import csv
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods
+
+from buddying.models import ExpertiseArea
+from matching import selectors, services
+from matching.forms import AccreditForm, FrameworkForm, PoolApplicationForm, PoolFilterForm, ReasonForm
+from matching.models import Framework, PoolApplication
+from matching.permissions import can_apply, can_run_matching, get_application_or_404, regulator_required
+from matching.services import PoolError
+
+
+def framework_list(request: HttpRequest) -> HttpResponse:
+    frameworks = Framework.objects.prefetch_related("lots")
+    if not can_run_matching(request.user):
+        frameworks = frameworks.exclude(status=Framework.Status.DRAFT)
+    return render(
+        request,
+        "matching/framework_list.html",
+        {"frameworks": frameworks, "can_manage": can_run_matching(request.user)},
+    )
+
+
+@regulator_required
+@require_http_methods(["GET", "POST"])
+def framework_create(request: HttpRequest) -> HttpResponse:
+    form = FrameworkForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            framework = services.framework_create(
+                by=request.user,
+                name=data["name"],
+                term_start=data["term_start"],
+                term_end=data["term_end"],
+                lots=data["lots"],
+                fees=form.fees(),
+            )
+        except PoolError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, "Framework created as a draft")
+            return redirect(framework)
+    return render(request, "matching/pool_form.html", {"form": form, "title": "New superbuddy framework"})
+
+
+def framework_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    framework = get_object_or_404(Framework.objects.prefetch_related("lots", "fees"), pk=pk)
+    regulator = can_run_matching(request.user)
+    if framework.status == Framework.Status.DRAFT and not regulator:
+        raise Http404("Page not found.")
+    applications = framework.applications.select_related("trust").order_by("status", "trust__name")
+    if not regulator:
+        applications = applications.filter(trust_id=request.user.trust_id)
+    return render(
+        request,
+        "matching/framework_detail.html",
+        {
+            "framework": framework,
+            "applications": applications,
+            "can_manage": regulator,
+            "can_apply": can_apply(request.user),
+            "next_status": Framework.NEXT_STATUS.get(framework.status),
+        },
+    )
+
+
+@regulator_required
+@require_http_methods(["POST"])
+def framework_advance(request: HttpRequest, pk: int) -> HttpResponse:
+    framework = get_object_or_404(Framework, pk=pk)
+    try:
+        framework = services.framework_advance(framework=framework, by=request.user)
+    except PoolError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, f"The framework is now {framework.get_status_display().lower()}")
+    return redirect(framework)
+
+
+@require_http_methods(["GET", "POST"])
+def application_create(request: HttpRequest, pk: int) -> HttpResponse:
+    framework = get_object_or_404(Framework, pk=pk)
+    if not can_apply(request.user):
+        raise Http404("Page not found.")
+    nominate = can_run_matching(request.user)
+    form = PoolApplicationForm(request.POST or None, framework=framework, nominate=nominate)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            application = services.pool_application_submit(
+                framework=framework,
+                trust=data["trust"] if nominate else request.user.trust,
+                by=request.user,
+                route=PoolApplication.Route.NOMINATED if nominate else PoolApplication.Route.APPLIED,
+                max_concurrent_arrangements=data["max_concurrent_arrangements"],
+                senior_staff_days_per_month=data["senior_staff_days_per_month"],
+                max_travel_minutes=data["max_travel_minutes"],
+                incentive=data["incentive"],
+                services=data["services"],
+                offered=form.offered(),
+            )
+        except PoolError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, "Application submitted: regulator staff will decide on it")
+            return redirect(application)
+    title = f"Nominate a trust for {framework.name}" if nominate else f"Apply to join {framework.name}"
+    return render(request, "matching/pool_form.html", {"form": form, "title": title, "framework": framework})
+
+
+def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    application = get_application_or_404(request.user, pk)
+    return render(
+        request,
+        "matching/application_detail.html",
+        {
+            "application": application,
+            "offered": application.offered.select_related("area"),
+            "decisions": application.decisions.select_related("by"),
+            "can_manage": can_run_matching(request.user),
+            "accredit_form": AccreditForm(initial={"until": application.framework.term_end}),
+        },
+    )
+
+
+DECISIONS = {
+    "decline": (services.pool_application_decline, "Decline the application", "Application declined"),
+    "suspend": (services.pool_membership_suspend, "Suspend the membership", "Membership suspended"),
+    "reinstate": (services.pool_membership_reinstate, "Reinstate the membership", "Membership reinstated"),
+    "withdraw": (services.pool_membership_withdraw, "Withdraw from the pool", "Withdrawn from the pool"),
+}
+
+
+@require_http_methods(["GET", "POST"])
+def application_decide(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    """Accredit, decline, suspend, reinstate or withdraw. Only regulator staff decide; a trust may withdraw itself."""
+    application = get_application_or_404(request.user, pk)
+    if action != "withdraw" and not can_run_matching(request.user):
+        raise Http404("Page not found.")
+    form: AccreditForm | ReasonForm
+    if action == "accredit":
+        form = AccreditForm(request.POST or None)
+        title, done = "Accredit", "Accredited: the trust is in the pool and in matching now"
+    elif action in DECISIONS:
+        service, title, done = DECISIONS[action]
+        form = ReasonForm(request.POST or None, submit=title)
+    else:
+        raise Http404("Page not found.")
+    if request.method == "POST" and form.is_valid():
+        try:
+            if action == "accredit":
+                services.pool_application_accredit(
+                    application=application, by=request.user, until=form.cleaned_data["until"]
+                )
+            else:
+                service(application=application, by=request.user, reason=form.cleaned_data["reason"])
+        except PoolError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, done)
+            return redirect(application)
+    return render(request, "matching/pool_form.html", {"form": form, "title": title, "application": application})
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+@regulator_required
+def pool_view(request: HttpRequest, pk: int) -> HttpResponse:
+    framework = get_object_or_404(Framework, pk=pk)
+    filters = PoolFilterForm(request.GET or None)
+    data = filters.cleaned_data if filters.is_valid() else {}
+    area: ExpertiseArea | None = data.get("area")
+    members = selectors.pool_members(
+        framework=framework,
+        day=timezone.localdate(),
+        region=data.get("region", ""),
+        area=area,
+        spare_only=data.get("spare_only", False),
+    )
+    coverage = selectors.pool_coverage(framework=framework, members=members)
+    if request.GET.get("format") == "csv":
+        writer = csv.writer(_Echo())
+        header = [
+            "ODS code",
+            "Trust",
+            "Region",
+            "Spare places",
+            "Spare staff days",
+            *(row.area.name for row in coverage),
+        ]
+
+        def rows():
+            yield writer.writerow(header)
+            for member in members:
+                trust = member.application.trust
+                yield writer.writerow(
+                    [
+                        trust.ods_code,
+                        trust.name,
+                        trust.get_region_display(),
+                        member.spare_places,
+                        f"{member.spare_days:g}",
+                        *(member.strengths.get(row.area.pk, "") for row in coverage),
+                    ]
+                )
+
+        response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="pool-coverage-{timezone.localdate():%Y-%m-%d}.csv"'
+        return response
+    markers = [
+        {
+            "ods_code": m.application.trust.ods_code,
+            "name": m.application.trust.name,
+            "lat": m.application.trust.latitude,
+            "lng": m.application.trust.longitude,
+            "status": f"{m.spare_places} places free" if m.has_spare_capacity else "no spare capacity",
+            "colour": "#00703c" if m.has_spare_capacity else "#b1b4b6",
+            "url": m.application.get_absolute_url(),
+        }
+        for m in members
+        if m.application.trust.latitude is not None
+    ]
+    return render(
+        request,
+        "matching/pool.html",
+        {
+            "framework": framework,
+            "filters": filters,
+            "members": members,
+            "coverage": coverage,
+            "markers": markers,
+            "query": request.GET.urlencode(),
+        },
+    )

@@ -1,0 +1,317 @@
+"""The superbuddy framework pool: applications, decisions, and membership that matching sees at once."""
+
+import datetime as dt
+import threading
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.urls import reverse
+from django.utils import timezone
+
+from buddying.tests.factories import RegulatorFactory
+from matching import services
+from matching.models import PoolApplication, PoolDecision
+from matching.selectors import pool_member_ids
+from matching.services import PoolError, match_settings_build, shortlist_run
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def framework(areas, regulator):
+    framework = services.framework_create(
+        by=regulator,
+        name="Superbuddy framework",
+        term_start=dt.date(2026, 1, 1),
+        term_end=dt.date(2029, 12, 31),
+        lots=[areas["finance"], areas["maternity"]],
+        fees={"light-touch": 0, "superbuddy": Decimal(250_000)},
+    )
+    return services.framework_advance(framework=framework, by=regulator)  # open for applications
+
+
+def apply(framework, trust, by, **changes):
+    values = {
+        "framework": framework,
+        "trust": trust,
+        "by": by,
+        "route": "applied",
+        "max_concurrent_arrangements": 2,
+        "senior_staff_days_per_month": Decimal(8),
+        "max_travel_minutes": 180,
+        "incentive": "no-fee",
+        "services": [],
+        "offered": [(framework.lots.get(slug="finance"), 5, "Surplus for five years")],
+    }
+    values.update(changes)
+    return services.pool_application_submit(**values)
+
+
+def go_live(framework, regulator):
+    framework.refresh_from_db()
+    while framework.status != "live":
+        framework = services.framework_advance(framework=framework, by=regulator)
+    return framework
+
+
+def test_a_framework_moves_through_its_stages_in_order(framework, regulator):
+    assert framework.status == "open"
+    assert [services.framework_advance(framework=framework, by=regulator).status for _ in range(3)] == [
+        "evaluating",
+        "live",
+        "expired",
+    ]
+    with pytest.raises(PoolError, match="expired framework cannot change"):
+        services.framework_advance(framework=framework, by=regulator)
+
+
+def test_an_accredited_member_is_matched_from_the_pool_and_leaves_it_at_once_on_withdrawal(
+    registry, framework, regulator
+):
+    application = apply(framework, registry["oxford"], regulator)
+    go_live(framework, regulator)
+    pool_only = match_settings_build(pool_only=True)
+
+    def ranked():
+        return [
+            c["ods_code"]
+            for c in shortlist_run(trust=registry["supported"], by=regulator, settings=pool_only).results["ranked"]
+        ]
+
+    assert ranked() == []
+    services.pool_application_accredit(application=application, by=regulator, until=dt.date(2028, 1, 1))
+    assert ranked() == ["RX1"]
+    services.pool_membership_withdraw(application=application, by=regulator, reason="Board decision")
+    assert ranked() == []
+
+
+def test_an_expired_accreditation_drops_out_without_any_job(registry, framework, regulator):
+    application = apply(framework, registry["oxford"], regulator)
+    go_live(framework, regulator)
+    services.pool_application_accredit(application=application, by=regulator, until=timezone.localdate())
+    assert pool_member_ids(day=timezone.localdate()) == {registry["oxford"].pk}
+    assert pool_member_ids(day=timezone.localdate() + dt.timedelta(days=1)) == set()
+
+
+def test_accreditation_takes_the_declared_capacity_and_acquisition_interest(registry, framework, regulator):
+    application = apply(
+        framework, registry["oxford"], regulator, max_concurrent_arrangements=3, incentive="open-to-acquisition"
+    )
+    services.pool_application_accredit(application=application, by=regulator, until=dt.date(2028, 1, 1))
+    capacity = registry["oxford"].buddy_capacity
+    capacity.refresh_from_db()
+    assert (capacity.max_concurrent_arrangements, capacity.is_potential_acquirer) == (3, True)
+
+
+def test_every_decision_is_recorded_with_who_and_why(registry, framework, regulator):
+    application = apply(framework, registry["oxford"], regulator)
+    services.pool_application_accredit(application=application, by=regulator, until=dt.date(2028, 1, 1))
+    services.pool_membership_suspend(application=application, by=regulator, reason="Inspection found problems")
+    services.pool_membership_reinstate(application=application, by=regulator, reason="Problems fixed")
+    actions = list(PoolDecision.objects.order_by("at", "pk").values_list("action", "by__username", "reason"))
+    assert actions == [
+        ("submitted", "regulator", ""),
+        ("accredited", "regulator", "Until 01 January 2028"),
+        ("suspended", "regulator", "Inspection found problems"),
+        ("reinstated", "regulator", "Problems fixed"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"offered": []}, "Offer at least one area"),
+        ({"offered": "other-area"}, "is not covered by this framework"),
+    ],
+)
+def test_invalid_declarations_are_refused(registry, framework, regulator, change, message):
+    from buddying.tests.factories import ExpertiseAreaFactory
+
+    if change.get("offered") == "other-area":
+        change = {"offered": [(ExpertiseAreaFactory(slug="estates", name="Estates"), 3, "New hospital built")]}
+    with pytest.raises(PoolError, match=message):
+        apply(framework, registry["oxford"], regulator, **change)
+    assert not PoolApplication.objects.exists()
+
+
+def test_one_live_application_per_trust(registry, framework, regulator):
+    apply(framework, registry["oxford"], regulator)
+    with pytest.raises(PoolError, match="already has an application"):
+        apply(framework, registry["oxford"], regulator)
+
+
+def test_applications_only_while_the_framework_is_open(registry, framework, regulator):
+    go_live(framework, regulator)
+    with pytest.raises(PoolError, match="is not open for applications"):
+        apply(framework, registry["oxford"], regulator)
+
+
+def test_a_decided_application_cannot_be_decided_again(registry, framework, regulator):
+    application = apply(framework, registry["oxford"], regulator)
+    services.pool_application_decline(application=application, by=regulator, reason="Not enough evidence")
+    with pytest.raises(PoolError, match="already declined by"):
+        services.pool_application_accredit(application=application, by=regulator, until=dt.date(2028, 1, 1))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_regulators_deciding_at_once_one_wins_and_the_other_is_told(registry, framework, regulator):
+    other = RegulatorFactory(username="second-regulator")
+    application = apply(framework, registry["oxford"], regulator)
+    barrier = threading.Barrier(2)
+    outcomes: dict[str, str] = {}
+
+    def decide(name, call):
+        try:
+            barrier.wait()
+            call()
+            outcomes[name] = "won"
+        except PoolError as error:
+            outcomes[name] = str(error)
+        finally:
+            connection.close()
+
+    threads = [
+        threading.Thread(
+            target=decide,
+            args=(
+                "accredit",
+                lambda: services.pool_application_accredit(
+                    application=application, by=regulator, until=dt.date(2028, 1, 1)
+                ),
+            ),
+        ),
+        threading.Thread(
+            target=decide,
+            args=(
+                "decline",
+                lambda: services.pool_application_decline(application=application, by=other, reason="Weak evidence"),
+            ),
+        ),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcome == "won" for outcome in outcomes.values()) == [False, True]
+    loser = next(message for message in outcomes.values() if message != "won")
+    assert "already" in loser and "nothing was changed" in loser
+    assert PoolDecision.objects.exclude(action="submitted").count() == 1
+
+
+ANON, REG, EXEC, OTHER, ADMIN = "anonymous", "regulator", "executive", "other_executive", "admin"
+
+
+def test_pool_pages_permission_matrix(client, persona, registry, framework, regulator, executive):
+    application = apply(framework, executive.trust, executive)
+    go_live(framework, regulator)
+    pages = {
+        reverse("matching:framework-list"): {ANON: 302, REG: 200, EXEC: 200, OTHER: 200, ADMIN: 200},
+        reverse("matching:framework-detail", args=[framework.pk]): {
+            ANON: 302,
+            REG: 200,
+            EXEC: 200,
+            OTHER: 200,
+            ADMIN: 200,
+        },
+        reverse("matching:framework-create"): {ANON: 302, REG: 200, EXEC: 404, OTHER: 404, ADMIN: 200},
+        reverse("matching:pool", args=[framework.pk]): {ANON: 302, REG: 200, EXEC: 404, OTHER: 404, ADMIN: 200},
+        reverse("matching:application-detail", args=[application.pk]): {
+            ANON: 302,
+            REG: 200,
+            EXEC: 200,
+            OTHER: 404,
+            ADMIN: 200,
+        },
+        reverse("matching:application-decide", args=[application.pk, "accredit"]): {
+            ANON: 302,
+            REG: 200,
+            EXEC: 404,
+            OTHER: 404,
+            ADMIN: 200,
+        },
+        reverse("matching:application-decide", args=[application.pk, "withdraw"]): {
+            ANON: 302,
+            REG: 200,
+            EXEC: 200,
+            OTHER: 404,
+            ADMIN: 200,
+        },
+    }
+    for url, expected in pages.items():
+        for who, status in expected.items():
+            client.logout()
+            if persona[who] is not None:
+                client.force_login(persona[who])
+            assert client.get(url).status_code == status, (url, who)
+
+
+def test_an_executive_cannot_accredit_their_own_application_by_posting(client, executive, registry, framework):
+    application = apply(framework, executive.trust, executive)
+    client.force_login(executive)
+    response = client.post(
+        reverse("matching:application-decide", args=[application.pk, "accredit"]),
+        {"until_0": "1", "until_1": "1", "until_2": "2028"},
+    )
+    assert response.status_code == 404
+    assert PoolApplication.objects.get(pk=application.pk).status == "submitted"
+
+
+def test_an_executive_applies_with_a_form_and_gets_clear_errors(client, executive, framework):
+    client.force_login(executive)
+    url = reverse("matching:application-create", args=[framework.pk])
+    finance = framework.lots.get(slug="finance")
+    bad = {
+        "max_concurrent_arrangements": "2",
+        "senior_staff_days_per_month": "-1",
+        "max_travel_minutes": "180",
+        "incentive": "no-fee",
+        f"strength_{finance.pk}": "4",
+        f"evidence_{finance.pk}": "",
+    }
+    page = client.post(url, bad).content.decode()
+    assert "Ensure this value is greater than or equal to 0" in page
+    assert "Give evidence for your strength in finance" in page
+    assert not PoolApplication.objects.exists()
+    good = {**bad, "senior_staff_days_per_month": "6", f"evidence_{finance.pk}": "Top decile on cost per case"}
+    response = client.post(url, good)
+    application = PoolApplication.objects.get()
+    assert response.url == application.get_absolute_url()
+    assert (application.trust, application.route) == (executive.trust, "applied")
+
+
+def test_an_expiry_before_today_is_a_form_error(client, regulator, registry, framework):
+    application = apply(framework, registry["oxford"], regulator)
+    client.force_login(regulator)
+    response = client.post(
+        reverse("matching:application-decide", args=[application.pk, "accredit"]),
+        {"until_0": "1", "until_1": "1", "until_2": "2020"},
+    )
+    assert "cannot expire before it starts" in response.content.decode()
+    assert PoolApplication.objects.get(pk=application.pk).status == "submitted"
+
+
+def test_the_pool_page_shows_gaps_and_runs_the_same_queries_whatever_the_size(client, regulator, registry, framework):
+    from django.test.utils import CaptureQueriesContext
+
+    first = apply(framework, registry["oxford"], regulator)
+    go_live(framework, regulator)
+    services.pool_application_accredit(application=first, by=regulator, until=dt.date(2029, 1, 1))
+    client.force_login(regulator)
+    url = reverse("matching:pool", args=[framework.pk])
+    with CaptureQueriesContext(connection) as small:
+        page = client.get(url).content.decode()
+    assert "Gap" in page  # nobody offers maternity
+    framework.status = "open"
+    framework.save()
+    for key in ("southampton", "newcastle"):
+        application = apply(framework, registry[key], regulator)
+        services.pool_application_accredit(application=application, by=regulator, until=dt.date(2029, 1, 1))
+    framework.status = "live"
+    framework.save()
+    with CaptureQueriesContext(connection) as large:
+        client.get(url)
+    assert len(large) == len(small)
+    csv_text = b"".join(client.get(url, {"format": "csv"}).streaming_content).decode()
+    assert csv_text.splitlines()[0].startswith("ODS code,Trust,Region,Spare places,Spare staff days,Finance")
+    assert len(csv_text.splitlines()) == 4

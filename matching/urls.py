@@ -1,0 +1,22 @@
+from django.urls import path
+
+from matching import pool_views, views
+
+app_name = "matching"
+
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("trusts/<str:ods_code>/", views.explorer, name="explorer"),
+    path("runs/<int:pk>/", views.run_detail, name="run-detail"),
+    path("runs/<int:pk>/status/", views.run_status, name="run-status"),
+    path("runs/<int:pk>/restart/", views.run_restart, name="run-restart"),
+    path("wave/", views.wave, name="wave"),
+    path("frameworks/", pool_views.framework_list, name="framework-list"),
+    path("frameworks/new/", pool_views.framework_create, name="framework-create"),
+    path("frameworks/<int:pk>/", pool_views.framework_detail, name="framework-detail"),
+    path("frameworks/<int:pk>/advance/", pool_views.framework_advance, name="framework-advance"),
+    path("frameworks/<int:pk>/apply/", pool_views.application_create, name="application-create"),
+    path("frameworks/<int:pk>/pool/", pool_views.pool_view, name="pool"),
+    path("applications/<int:pk>/", pool_views.application_detail, name="application-detail"),
+    path("applications/<int:pk>/<str:action>/", pool_views.application_decide, name="application-decide"),
+]

@@ -1,0 +1,115 @@
+"""Matching pages, for regulator staff only (matching.permissions): explorer, team builder, wave allocation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from buddying.models import Trust
+from matching import selectors, services
+from matching.engine import EngineInputError
+from matching.forms import MatchSettingsForm, WaveForm
+from matching.models import MatchRun
+from matching.permissions import regulator_required
+
+
+@regulator_required
+def index(request: HttpRequest) -> HttpResponse:
+    return render(request, "matching/index.html", {"trusts": selectors.trusts_needing_support()})
+
+
+@regulator_required
+@require_http_methods(["GET", "POST"])
+def explorer(request: HttpRequest, ods_code: str) -> HttpResponse:
+    trust = get_object_or_404(Trust, ods_code=ods_code)
+    action = request.POST.get("action", "shortlist")
+    size_initial = 3 if action == "team" else 10
+    form = MatchSettingsForm(request.POST or None, size_initial=size_initial)
+    engine_error = ""
+    if request.method == "POST" and form.is_valid():
+        try:
+            if action == "team":
+                run = services.team_run(
+                    trust=trust, by=request.user, settings=form.cleaned_data["settings"], k=form.cleaned_data["size"]
+                )
+            else:
+                run = services.shortlist_run(
+                    trust=trust, by=request.user, settings=form.cleaned_data["settings"], k=form.cleaned_data["size"]
+                )
+        except EngineInputError as error:
+            engine_error = str(error)
+        else:
+            return redirect(run)
+    return render(
+        request,
+        "matching/explorer.html",
+        {"trust": trust, "form": form, "engine_error": engine_error, "runs": selectors.recent_runs(trust=trust)},
+    )
+
+
+@regulator_required
+def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    run = get_object_or_404(MatchRun.objects.with_people(), pk=pk)
+    context: dict[str, Any] = {"run": run}
+    if run.kind != MatchRun.Kind.WAVE:
+        size_initial = run.settings["k"]
+        context["form"] = MatchSettingsForm(
+            initial=MatchSettingsForm.initial_from_run(run.settings), size_initial=size_initial
+        )
+        context["runs"] = selectors.recent_runs(trust=run.supported)
+    if run.kind == MatchRun.Kind.SHORTLIST:
+        context["map_markers"] = selectors.shortlist_markers(run)
+    if run.kind == MatchRun.Kind.WAVE and run.status == MatchRun.Status.DONE:
+        context["wave_markers"], context["wave_lines"] = selectors.wave_map(run)
+        context["allocated"] = sum(1 for allocation in run.results["allocations"] if allocation["members"])
+    template = {
+        MatchRun.Kind.SHORTLIST: "matching/run_shortlist.html",
+        MatchRun.Kind.TEAM: "matching/run_team.html",
+        MatchRun.Kind.WAVE: "matching/run_wave.html",
+    }[run.kind]
+    return render(request, template, context)
+
+
+@regulator_required
+def run_status(request: HttpRequest, pk: int) -> JsonResponse:
+    run = get_object_or_404(MatchRun.objects.only("status", "progress", "error"), pk=pk)
+    return JsonResponse(
+        {"status": run.status, "progress": run.progress, "finished": run.is_finished, "error": run.error}
+    )
+
+
+@regulator_required
+@require_POST
+def run_restart(request: HttpRequest, pk: int) -> HttpResponse:
+    run = get_object_or_404(MatchRun, pk=pk, kind=MatchRun.Kind.WAVE)
+    services.wave_run_restart(run=run)
+    return redirect(run)
+
+
+@regulator_required
+@require_http_methods(["GET", "POST"])
+def wave(request: HttpRequest) -> HttpResponse:
+    candidates = selectors.trusts_needing_support()
+    initial = {
+        "trusts": [t.ods_code for t in candidates if t.improvement_status == Trust.ImprovementStatus.SPECIAL_MEASURES]
+    }
+    form = WaveForm(request.POST or None, trusts=candidates, initial=initial)
+    engine_error = ""
+    if request.method == "POST" and form.is_valid():
+        by_code = {trust.ods_code: trust for trust in candidates}
+        try:
+            run = services.wave_run_create(
+                trusts=[by_code[code] for code in form.cleaned_data["trusts"]],
+                by=request.user,
+                settings=form.cleaned_data["settings"],
+                k=form.cleaned_data["size"],
+                method=form.cleaned_data["method"],
+            )
+        except EngineInputError as error:
+            engine_error = str(error)
+        else:
+            return redirect(run)
+    return render(request, "matching/wave.html", {"form": form, "engine_error": engine_error})

@@ -1,0 +1,142 @@
+"""File formats: formula injection neutralised, unicode kept, XLSX typed cells, PDFs rendered offline."""
+
+import csv
+import datetime as dt
+import io
+import socket
+from decimal import Decimal
+
+import pytest
+from openpyxl import load_workbook
+
+from reports import exports
+from reports.selectors import REPORTS, Column
+
+COLUMNS = (
+    Column("text", "Text"),
+    Column("when", "When", "date"),
+    Column("cost", "Cost", "money"),
+    Column("n", "N", "int"),
+)
+
+DANGEROUS = ["=cmd|' /C calc'!A0", "+1", "-1", "@SUM(1+1)", "\t=1+1", "\r=1+1", '=HYPERLINK("http://x")']
+UNICODE = "Ysbyty Gwynedd \u2013 Bro Ddyfrdwy \u2018quoted\u2019 \U0001f3e5"
+
+
+def read_csv(chunks) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(b"".join(chunks).decode("utf-8-sig"))))
+
+
+@pytest.mark.parametrize("text", DANGEROUS)
+def test_a_cell_that_a_spreadsheet_would_run_is_written_as_text(text):
+    assert exports.neutralise(text) == "'" + text
+
+
+@pytest.mark.parametrize("text", ["Finance recovery", "", "1 = 1", "a-b", "Ysbyty \u2013 \U0001f3e5", "'quoted"])
+def test_ordinary_text_is_left_as_it_is(text):
+    assert exports.neutralise(text) == text
+
+
+def test_csv_neutralises_text_cells_but_not_numbers(tmp_path):
+    rows = [(text, dt.date(2027, 1, 2), Decimal("-5.00"), -1) for text in DANGEROUS]
+    read = read_csv(exports.csv_stream(COLUMNS, rows))
+    assert read[0] == ["Text", "When", "Cost", "N"]
+    assert [row[0] for row in read[1:]] == ["'" + text for text in DANGEROUS]
+    # Numbers stay numbers (a negative cost is not text someone typed).
+    assert read[1][1:] == ["2027-01-02", "-5.00", "-1"]
+
+
+def test_csv_keeps_unicode_and_marks_utf8_for_excel():
+    chunks = list(exports.csv_stream(COLUMNS, [(UNICODE, None, None, None)]))
+    assert chunks[0].startswith("\ufeff".encode())
+    assert read_csv(chunks)[1] == [UNICODE, "", "", ""]
+
+
+def test_csv_streams_in_chunks_and_reports_progress():
+    seen = []
+    chunks = list(
+        exports.csv_stream(
+            COLUMNS, ((f"row {n}", None, None, n) for n in range(25)), on_rows=seen.append, rows_per_chunk=10
+        )
+    )
+    assert len(chunks) == 4  # header, 10, 10, 5
+    assert seen == [10, 20, 25]
+
+
+def test_no_label_of_our_own_could_be_read_as_a_formula():
+    from arrangements.models import Arrangement, Milestone
+    from buddying.models import Region
+
+    labels = [
+        label
+        for choices in (
+            Arrangement.Status,
+            Arrangement.Tier,
+            Arrangement.Origin,
+            Arrangement.EndReason,
+            Milestone.Rag,
+            Region,
+        )
+        for label in choices.labels
+    ]
+    labels += [column.label for definition in REPORTS.values() for column in definition.columns]
+    assert all(exports.neutralise(label) == label for label in labels)
+
+
+def test_xlsx_stores_dangerous_text_as_text_and_numbers_as_numbers(tmp_path):
+    target = tmp_path / "report.xlsx"
+    rows = [(text, dt.date(2027, 1, 2), Decimal("1500.50"), 3) for text in DANGEROUS]
+    rows.append(("bad\x00control\x07chars", None, None, None))
+    assert exports.write_xlsx(COLUMNS, rows, target, title="=Report") == len(rows)
+    sheet = load_workbook(target).active
+    assert sheet.title == "'=Report"
+    cells = list(sheet.iter_rows(min_row=2, values_only=False))
+    for (text, *_rest), row in zip(rows, cells, strict=False):
+        if text in DANGEROUS:
+            # (XML reads a carriage return back as a line feed; the cell still starts with the apostrophe.)
+            assert row[0].value == ("'" + text).replace("\r", "\n")
+    assert all(row[0].data_type == "s" for row in cells)
+    assert cells[0][1].value.date() == dt.date(2027, 1, 2)  # a real date (openpyxl reads dates as datetimes)
+    assert cells[0][1].number_format == "yyyy-mm-dd"
+    assert (cells[0][2].value, cells[0][2].number_format) == (1500.5, "#,##0.00")
+    assert cells[0][3].value == 3
+    assert cells[-1][0].value == "badcontrolchars"  # characters XLSX cannot hold are dropped
+
+
+def test_xlsx_keeps_unicode(tmp_path):
+    target = tmp_path / "report.xlsx"
+    exports.write_xlsx(COLUMNS, [(UNICODE, None, None, None)], target, title="Register")
+    sheet = load_workbook(target).active
+    assert [cell.value for cell in sheet[1]] == ["Text", "When", "Cost", "N"]
+    assert sheet["A2"].value == UNICODE
+
+
+def test_the_pdf_fetcher_refuses_the_network_and_files_outside_static():
+    fetcher = exports.local_only_fetcher()
+    for url in (
+        "http://example.com/logo.png",
+        "https://example.com/x.css",
+        "ftp://example.com/x",
+        "file:///etc/passwd",
+    ):
+        with pytest.raises(exports.NetworkFetchRefused):
+            fetcher.fetch(url)
+
+
+def test_a_pdf_with_remote_images_and_styles_renders_without_touching_the_network(monkeypatch):
+    def no_network(*args, **kwargs):
+        raise AssertionError("the PDF renderer tried to open a network connection")
+
+    monkeypatch.setattr(socket, "create_connection", no_network)
+    monkeypatch.setattr(socket.socket, "connect", no_network)
+    html = (
+        '<html><head><link rel="stylesheet" href="https://cdn.example.com/x.css">'
+        '<style>@import url("http://example.com/y.css"); body { background: url(http://example.com/z.png) }</style>'
+        '</head><body><p>Hello \u2013 \u2018world\u2019</p><img src="http://example.com/logo.png"><img src="x.png">'
+        "</body></html>"
+    )
+    pdf = exports.render_pdf(html)
+    assert pdf.startswith(b"%PDF")
+    from pypdf import PdfReader
+
+    assert "Hello \u2013 \u2018world\u2019" in PdfReader(io.BytesIO(pdf)).pages[0].extract_text()

@@ -1,0 +1,158 @@
+"""The superbuddy pool in a real browser: apply and accredit; call off a team; self-propose with a fit check."""
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from playwright.sync_api import expect
+
+from buddying.models import Trust
+from buddying.tests.factories import ExecutiveFactory, RegulatorFactory
+from matching import services as pool
+from tests.browser.conftest import assert_accessible, sign_in
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def context_page(browser, live_server, username):
+    page = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900}).new_page()
+    page.set_default_timeout(10_000)
+    sign_in(page, username)
+    return page
+
+
+@pytest.fixture
+def framework(registry, areas):
+    regulator = RegulatorFactory(username="rosa", first_name="Rosa", last_name="Regan")
+    framework = pool.framework_create(
+        by=regulator,
+        name="Superbuddy framework 2027",
+        term_start=dt.date(2026, 1, 1),
+        term_end=dt.date(2029, 12, 31),
+        lots=[areas["finance"], areas["maternity"]],
+        fees={"superbuddy": Decimal(250_000)},
+    )
+    return pool.framework_advance(framework=framework, by=regulator)  # open for applications
+
+
+def test_an_executive_applies_and_a_regulator_accredits(browser, live_server, registry, framework):
+    ExecutiveFactory(username="olive", trust=registry["oxford"])
+    olive = context_page(browser, live_server, "olive")
+    olive.get_by_role("link", name="Superbuddy pool").click()
+    olive.get_by_role("link", name="Superbuddy framework 2027").click()
+    assert_accessible(olive)
+    olive.get_by_role("link", name="Apply to join the pool").click()
+    finance = olive.get_by_role("group", name="Finance")
+    finance.get_by_label("Strength").select_option("5")
+    olive.get_by_label("Most trusts you could support at once").fill("2")
+    olive.get_by_label("Senior staff days a month you can give").fill("-3")
+    olive.get_by_label("Furthest travel you will accept").fill("180")
+    olive.get_by_label("Willing without a fee").check()
+    olive.get_by_role("button", name="Apply to join the pool").click()
+    expect(olive.locator(".govuk-error-summary")).to_contain_text("Give evidence for your strength in finance")
+    expect(olive.locator(".govuk-error-summary")).to_contain_text("greater than or equal to 0")
+    assert_accessible(olive)
+    olive.get_by_role("group", name="Finance").get_by_label("Evidence").fill(
+        "Surplus for five years; top decile cost per case"
+    )
+    olive.get_by_label("Senior staff days a month you can give").fill("6")
+    olive.get_by_role("button", name="Apply to join the pool").click()
+    expect(olive.locator("#application-status")).to_have_text("Waiting for a decision")
+    application_url = olive.url
+
+    rosa = context_page(browser, live_server, "rosa")
+    rosa.goto(application_url)
+    assert_accessible(rosa)
+    rosa.get_by_role("link", name="Accredit").click()
+    group = rosa.get_by_role("group", name="Accredited until")
+    group.get_by_label("Day").fill("31")
+    group.get_by_label("Month").fill("12")
+    group.get_by_label("Year").fill("2028")
+    rosa.get_by_role("button", name="Accredit").click()
+    expect(rosa.locator("#application-status")).to_have_text("Accredited")
+    expect(rosa.locator(".moj-timeline")).to_contain_text("by Rosa Regan")
+    assert_accessible(rosa)
+
+
+def test_a_regulator_calls_off_a_team_and_the_invited_executive_accepts(
+    browser, live_server, registry, framework, areas
+):
+    regulator = RegulatorFactory._meta.model.objects.get(username="rosa")
+    for key in ("oxford", "southampton"):
+        application = pool.pool_application_submit(
+            framework=framework,
+            trust=registry[key],
+            by=regulator,
+            route="nominated",
+            max_concurrent_arrangements=2,
+            senior_staff_days_per_month=Decimal(6),
+            max_travel_minutes=180,
+            incentive="no-fee",
+            services=[],
+            offered=[(areas["finance"], 4, "Strong finance")],
+        )
+        pool.pool_application_accredit(application=application, by=regulator, until=dt.date(2028, 12, 31))
+    pool.framework_advance(framework=framework, by=regulator)
+    pool.framework_advance(framework=framework, by=regulator)  # live
+    ExecutiveFactory(username="sue", trust=registry["southampton"])
+    ExecutiveFactory(username="sam", trust=registry["supported"])
+
+    rosa = context_page(browser, live_server, "rosa")
+    rosa.goto("/arrangements/call-offs/new/")
+    assert_accessible(rosa)
+    rosa.get_by_label("Trust to support").select_option(label="Southbank Hospitals NHS Trust (RS9)")
+    rosa.get_by_label("Framework").select_option(label="Superbuddy framework 2027 (live)")
+    rosa.get_by_label("What the support is for").fill("Finance and maternity recovery")
+    rosa.get_by_label("Multi-year superbuddy support").check()
+    rosa.get_by_role("button", name="Find pool candidates").click()
+    expect(rosa.get_by_label("Southampton Example NHS Foundation Trust")).to_be_checked()
+    assert_accessible(rosa)
+    # Invite one buddy only: Southampton leads on both needs.
+    rosa.get_by_label("Oxford Example NHS Foundation Trust").uncheck()
+    rosa.get_by_role("button", name="Send invitations").click()
+    expect(rosa.locator("#invitations")).to_contain_text("Southampton Example NHS Foundation Trust")
+    call_off_url = rosa.url
+
+    sue = context_page(browser, live_server, "sue")
+    sue.goto("/arrangements/notifications/")
+    expect(sue.get_by_role("link", name="Invitation to buddy Southbank Hospitals NHS Trust")).to_be_visible()
+    sue.get_by_role("link", name="Invitation to buddy Southbank Hospitals NHS Trust").click()
+    assert_accessible(sue)
+    sue.get_by_label("Accept").check()
+    sue.get_by_role("button", name="Send answer").click()
+    expect(sue.locator("#invitations")).to_contain_text("Accepted")
+
+    sam = context_page(browser, live_server, "sam")
+    sam.goto(call_off_url)
+    sam.get_by_label("Accept").check()
+    sam.get_by_role("button", name="Send answer").click()
+    expect(sam.locator("#call-off-status")).to_have_text("Agreed: arrangement proposed")
+    sam.get_by_role("link", name="the arrangement is proposed").click()
+    expect(sam.locator("h1 .govuk-tag")).to_have_text("Proposed")
+    assert_accessible(sam)
+
+
+def test_an_executive_self_proposes_and_sees_a_competition_warning_for_a_neighbour(
+    browser, live_server, registry, areas
+):
+    ExecutiveFactory(username="sam", trust=registry["supported"])
+    sam = context_page(browser, live_server, "sam")
+    sam.goto("/arrangements/new/")
+    assert_accessible(sam)
+    sam.get_by_label("What the arrangement is for").fill("Finance peer support")
+    sam.get_by_label("Lead buddy").select_option(label="Next Door Hospitals NHS Trust (RN1)")
+    sam.get_by_label("Light-touch mentoring").check()
+    for label, (day, month, year) in (("Planned start", (1, 2, 2027)), ("Planned end", (31, 7, 2027))):
+        group = sam.get_by_role("group", name=label)
+        group.get_by_label("Day").fill(str(day))
+        group.get_by_label("Month").fill(str(month))
+        group.get_by_label("Year").fill(str(year))
+    sam.get_by_role("button", name="Check fit").click()
+    check = sam.locator(".app-candidate", has_text="Next Door Hospitals NHS Trust")
+    expect(check).to_contain_text("Too near: a neighbour or potential competitor")
+    expect(check).to_contain_text("Not an accredited member of the superbuddy pool")
+    assert_accessible(sam)
+    sam.get_by_role("button", name="Submit for regulator agreement").click()
+    expect(sam.locator(".govuk-notification-banner")).to_contain_text("Proposal submitted for regulator agreement")
+    expect(sam.get_by_text("Outside the pool")).to_be_visible()
+    assert Trust.objects.get(ods_code="RS9").supported_arrangements.get().status == "proposed"
