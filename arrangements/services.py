@@ -42,7 +42,7 @@ from arrangements.models import (
 from arrangements.permissions import BUDDY, REGULATOR, SUPPORTED, parties_of
 from buddying.models import ExpertiseArea, Trust, User
 from buddying.permissions import is_regulator_or_admin
-from matching.models import BuddyCapacity
+from matching.models import BuddyCapacity, Framework, MatchRun
 
 
 class ArrangementError(Exception):
@@ -556,36 +556,31 @@ def review_record(*, arrangement: Arrangement, by: User, fields: dict[str, Any])
 # Framework call-offs ---------------------------------------------------------------------------------------------
 
 
-def _pool_members() -> set[int]:
+def _pool_members(*, framework_id: int | None = None) -> set[int]:
     from matching.selectors import pool_member_ids
 
-    return pool_member_ids(day=timezone.localdate())
+    return pool_member_ids(day=timezone.localdate(), framework_id=framework_id)
 
 
 @transaction.atomic
 def call_off_create(
     *,
     supported: Trust,
-    framework: Any,
+    framework: Framework,
     title: str,
     tier: str,
     by: User,
     invitations: Sequence[BuddySpec],
-    match_run: Any = None,
+    match_run: MatchRun | None = None,
 ) -> CallOff:
-    """Regulator staff invite pool members to buddy a challenged trust; the trust is asked too."""
+    """Regulator staff invite members of a live framework's pool to buddy a challenged trust; the trust is asked too."""
     if not is_regulator_or_admin(by):
         raise ArrangementError("Only regulator staff can call buddies off the framework")
+    if framework.status != Framework.Status.LIVE:
+        raise ArrangementError(f"{framework.name} is not live, so no buddy can be called off it")
     if not invitations:
         raise ArrangementError("Choose at least one buddy to invite")
-    members = _pool_members()
-    outside = [spec.buddy.name for spec in invitations if spec.buddy.pk not in members]
-    if outside:
-        raise ArrangementError(
-            f"{', '.join(outside)}: not an accredited member of the pool, so it cannot be called off"
-        )
-    if any(spec.buddy.pk == supported.pk for spec in invitations):
-        raise ArrangementError("A trust cannot buddy itself")
+    _check_invitable(invitations, supported=supported, framework=framework)
     call_off = CallOff.objects.create(
         supported=supported, framework=framework, title=title, tier=tier, created_by=by, match_run=match_run
     )
@@ -702,13 +697,30 @@ def call_off_invite_more(*, call_off: CallOff, by: User, invitations: Sequence[B
         raise ArrangementError("Only regulator staff can invite buddies")
     if locked.status != CallOff.Status.INVITING:
         raise ArrangementError("This call-off is closed")
-    members = _pool_members()
+    _check_invitable(invitations, supported=locked.supported, framework=locked.framework)
     for spec in invitations:
-        if spec.buddy.pk not in members:
-            raise ArrangementError(f"{spec.buddy.name}: not an accredited member of the pool")
         try:
             with transaction.atomic():
-                Invitation.objects.create(call_off=locked, trust=spec.buddy, role=spec.role)
+                invitation = Invitation.objects.create(call_off=locked, trust=spec.buddy, role=spec.role)
         except IntegrityError:
             raise ArrangementError(f"{spec.buddy.name} has already been invited") from None
+        invitation.areas.set(spec.areas)
+    names = ", ".join(spec.buddy.name for spec in invitations)
+    _call_off_notify(
+        locked,
+        exclude=by,
+        subject=f"Invitation to buddy {locked.supported.name}",
+        body=f"{_actor_name(by)} also invites {names} to buddy {locked.supported.name}: {locked.title}.",
+    )
     return locked
+
+
+def _check_invitable(invitations: Sequence[BuddySpec], *, supported: Trust, framework: Framework) -> None:
+    if any(spec.buddy.pk == supported.pk for spec in invitations):
+        raise ArrangementError("A trust cannot buddy itself")
+    members = _pool_members(framework_id=framework.pk)
+    outside = [spec.buddy.name for spec in invitations if spec.buddy.pk not in members]
+    if outside:
+        raise ArrangementError(
+            f"{', '.join(outside)}: not an accredited member of the {framework.name} pool, so it cannot be called off"
+        )

@@ -415,8 +415,11 @@ def call_off_new(request: HttpRequest) -> HttpResponse:
         if action == "find":
             pool_only = match_settings_build(pool_only=True)
             try:
-                team = team_run(trust=data["supported"], by=request.user, settings=pool_only, k=3)
-                ranked = shortlist_run(trust=data["supported"], by=request.user, settings=pool_only, k=10)
+                framework = data["framework"]
+                team = team_run(trust=data["supported"], by=request.user, settings=pool_only, framework=framework)
+                ranked = shortlist_run(
+                    trust=data["supported"], by=request.user, settings=pool_only, k=10, framework=framework
+                )
             except EngineInputError as error:
                 form.add_error(None, str(error))
             else:

@@ -11,7 +11,7 @@ from django import forms
 from django.utils import timezone
 
 from buddying.models import ExpertiseArea, Region, ServiceLine, Trust
-from matching.engine import EngineInputError, MatchSettings
+from matching.engine import TEAM_SIZE_DEFAULT, EngineInputError, MatchSettings
 from matching.engine.types import CRITERIA, CRITERION_LABELS
 from matching.models import CommitmentTier, Framework, PoolApplication
 from matching.services import match_settings_build
@@ -42,7 +42,14 @@ def _number(
 class MatchSettingsForm(forms.Form):
     """Weights (any non-negative numbers; only their ratios matter) and the geography band."""
 
-    def __init__(self, *args: Any, size_label: str = "Shortlist size", size_initial: int = 10, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        size_label: str = "Shortlist size",
+        size_initial: int = 10,
+        with_team_size: bool = False,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         for name in CRITERIA:
             self.fields[f"weight_{name}"] = _number(
@@ -75,6 +82,18 @@ class MatchSettingsForm(forms.Form):
             max_value=50,
             widget=forms.TextInput(attrs={"inputmode": "numeric"}),
         )
+        size_fields = [Field.text("size", field_width=4)]
+        if with_team_size:
+            # The explorer's two buttons want different sizes: a shortlist of ten to read, but a team
+            # of at most three buddies, each leading on the needs it covers (issue-specific buddying).
+            self.fields["team_size"] = forms.IntegerField(
+                label="Most buddies in a team",
+                initial=TEAM_SIZE_DEFAULT,
+                min_value=1,
+                max_value=10,
+                widget=forms.TextInput(attrs={"inputmode": "numeric"}),
+            )
+            size_fields.append(Field.text("team_size", field_width=4))
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.layout = Layout(
@@ -92,7 +111,7 @@ class MatchSettingsForm(forms.Form):
                 legend_size=Size.SMALL,
             ),
             Field.checkbox("pool_only", small=True),
-            Field.text("size", field_width=4),
+            *size_fields,
         )
 
     def clean(self) -> dict[str, Any]:
@@ -114,20 +133,20 @@ class MatchSettingsForm(forms.Form):
         return cleaned
 
     @staticmethod
-    def initial_from_run(stored: dict[str, Any]) -> dict[str, Any]:
+    def initial_from_run(stored: dict[str, Any], *, kind: str) -> dict[str, Any]:
         """Fill the form from a recorded run's settings, to run it again with a change."""
         initial: dict[str, Any] = {f"weight_{name}": stored["weights"][name] for name in CRITERIA}
         initial.update(
             {key: stored["geography"][key] for key in ("min_distance_km", "ideal_max_minutes", "max_minutes")}
         )
         initial["pool_only"] = stored["pool_only"]
-        initial["size"] = stored["k"]
+        initial["team_size" if kind == "team" else "size"] = stored["k"]
         return initial
 
 
 class WaveForm(MatchSettingsForm):
     def __init__(self, *args: Any, trusts: list[Trust], **kwargs: Any) -> None:
-        super().__init__(*args, size_label="Most buddies per trust", size_initial=3, **kwargs)
+        super().__init__(*args, size_label="Most buddies per trust", size_initial=TEAM_SIZE_DEFAULT, **kwargs)
         self.fields["trusts"] = forms.MultipleChoiceField(
             label="Trusts to allocate buddies to",
             choices=[(t.ods_code, f"{t.name} ({t.get_improvement_status_display().lower()})") for t in trusts],

@@ -7,6 +7,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
+from simple_history.models import HistoricalRecords
 
 from buddying.models import Trust
 
@@ -170,9 +171,13 @@ class Framework(models.Model):
     )
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+    # Who moved the framework through its statuses, and when (Django admin shows the history).
+    history = HistoricalRecords()
 
     # Each status may move only to the next one; expiry can come at any point once live.
     NEXT_STATUS = {"draft": "open", "open": "evaluating", "evaluating": "live", "live": "expired"}
+    # Late joiners may be accredited into a live pool; a draft or expired framework has no pool.
+    ACCREDITING_STATUSES = frozenset({"open", "evaluating", "live"})
 
     class Meta:
         ordering = ["-term_start", "name"]

@@ -39,8 +39,11 @@ class PoolSnapshot:
     area_names: dict[str, str]
 
 
-def candidate_pool() -> PoolSnapshot:
-    """Every trust in the registry as a candidate buddy (the engine applies the exclusions)."""
+def candidate_pool(*, framework_id: int | None = None) -> PoolSnapshot:
+    """Every trust in the registry as a candidate buddy (the engine applies the exclusions).
+
+    Pool membership is of any live framework, or of `framework_id` alone (a call-off under that framework).
+    """
     trusts = list(
         Trust.objects.order_by("ods_code").values_list(
             "pk",
@@ -95,7 +98,7 @@ def candidate_pool() -> PoolSnapshot:
         i = row_of[row[0]]
         max_places[i], active[i], days_offered[i], days_committed[i] = row[1], row[2], float(row[3]), float(row[4])
         acquirer[i] = row[5]
-    for trust_id in pool_member_ids(day=timezone.localdate()):
+    for trust_id in pool_member_ids(day=timezone.localdate(), framework_id=framework_id):
         pool_member[row_of[trust_id]] = True
 
     def column(index: int, dtype: type) -> np.ndarray:
@@ -128,10 +131,13 @@ def candidate_pool() -> PoolSnapshot:
     return PoolSnapshot(pool=pool, trusts=summaries, area_names={slug: name for _pk, slug, name, _s in areas})
 
 
-def pool_member_ids(*, day: dt.date) -> set[int]:
-    """Trusts in the superbuddy pool on `day`: accredited, not expired, in a live framework. Read live, so a
-    withdrawn, suspended or expired member drops out of matching at once."""
-    return set(PoolApplication.objects.accredited_on(day).values_list("trust_id", flat=True))
+def pool_member_ids(*, day: dt.date, framework_id: int | None = None) -> set[int]:
+    """Trusts in the superbuddy pool on `day`: accredited, not expired, in a live framework (or in that one
+    framework). Read live, so a withdrawn, suspended or expired member drops out of matching at once."""
+    members = PoolApplication.objects.accredited_on(day)
+    if framework_id is not None:
+        members = members.filter(framework_id=framework_id)
+    return set(members.values_list("trust_id", flat=True))
 
 
 def supported_trusts(ods_codes: list[str]) -> list[SupportedTrust]:

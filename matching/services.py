@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from buddying.models import Trust, User
 from matching import engine, selectors
-from matching.engine import EngineInputError, MatchSettings
+from matching.engine import TEAM_SIZE_DEFAULT, EngineInputError, MatchSettings
 from matching.models import (
     BuddyCapacity,
     FeeScale,
@@ -151,12 +151,21 @@ def _record(
 
 
 def shortlist_run(
-    *, trust: Trust, by: User | None, settings: MatchSettings, k: int = 10, source: str = MatchRun.Source.WEB
+    *,
+    trust: Trust,
+    by: User | None,
+    settings: MatchSettings,
+    k: int = 10,
+    source: str = MatchRun.Source.WEB,
+    framework: Framework | None = None,
 ) -> MatchRun:
-    """Rank candidate buddies for one trust and record the run. Raises EngineInputError for unusable input."""
+    """Rank candidate buddies for one trust and record the run. Raises EngineInputError for unusable input.
+
+    With `framework`, "in the pool" means an accredited member of that framework (a call-off under it).
+    """
     if k < 1:
         raise EngineInputError("The shortlist must have at least 1 place")
-    snapshot = selectors.candidate_pool()
+    snapshot = selectors.candidate_pool(framework_id=framework.pk if framework else None)
     (supported,) = selectors.supported_trusts([trust.ods_code])
     started = time.perf_counter()
     result = engine.shortlist(supported, snapshot.pool, settings, k=k)
@@ -171,6 +180,7 @@ def shortlist_run(
             "needs": _needs_json(supported, snapshot),
             "pool_size": len(snapshot.pool),
             "vetoed": sorted(supported.vetoed),
+            "framework": framework.name if framework else None,
         },
         results=shortlist_json(result, snapshot, settings),
         engine_ms=engine_ms,
@@ -183,14 +193,18 @@ def team_run(
     trust: Trust,
     by: User | None,
     settings: MatchSettings,
-    k: int = 3,
+    k: int = TEAM_SIZE_DEFAULT,
     exact: bool = True,
     source: str = MatchRun.Source.WEB,
+    framework: Framework | None = None,
 ) -> MatchRun:
-    """Choose up to k buddies that together cover the trust's needs, each leading on the needs it covers best."""
+    """Choose up to k buddies that together cover the trust's needs, each leading on the needs it covers best.
+
+    With `framework`, "in the pool" means an accredited member of that framework (a call-off under it).
+    """
     if k < 1:
         raise EngineInputError("A team must have at least 1 buddy")
-    snapshot = selectors.candidate_pool()
+    snapshot = selectors.candidate_pool(framework_id=framework.pk if framework else None)
     (supported,) = selectors.supported_trusts([trust.ods_code])
     started = time.perf_counter()
     result = engine.build_team(supported, snapshot.pool, settings, k=k, exact=exact)
@@ -205,6 +219,7 @@ def team_run(
             "needs": _needs_json(supported, snapshot),
             "pool_size": len(snapshot.pool),
             "vetoed": sorted(supported.vetoed),
+            "framework": framework.name if framework else None,
         },
         results={
             "heuristic": _team_json(result.heuristic, snapshot),
@@ -405,6 +420,8 @@ def framework_advance(*, framework: Framework, by: User) -> Framework:
     if target is None:
         raise PoolError("An expired framework cannot change")
     locked.status = target
+    locked._history_user = by  # read by django-simple-history: who moved it on, and when
+    locked._change_reason = f"Moved to {locked.get_status_display().lower()}"
     locked.save(update_fields=["status"])
     return locked
 
@@ -470,6 +487,11 @@ def _decide(application: PoolApplication, *, allowed_from: set[str], by: User) -
 def pool_application_accredit(*, application: PoolApplication, by: User, until: Any) -> PoolApplication:
     """Accredit until a date: the trust joins the pool (and matching) at once. Two deciders: one wins."""
     locked = _decide(application, allowed_from={PoolApplication.Status.SUBMITTED}, by=by)
+    if locked.framework.status not in Framework.ACCREDITING_STATUSES:
+        raise PoolError(
+            f"{locked.framework.name} is {locked.framework.get_status_display().lower()}: "
+            "applications are accredited only while it is open, being evaluated or live"
+        )
     today = timezone.localdate()
     if until < today:
         raise PoolError("The accreditation must last until today or later")
@@ -494,7 +516,10 @@ def _change(
     locked.decided_by, locked.decided_at = by, timezone.now()
     locked.save(update_fields=["status", "decided_by", "decided_at"])
     PoolDecision.objects.create(application=locked, action=action, by=by, reason=reason)
-    _sync_capacity_from(locked)
+    if to == PoolApplication.Status.ACCREDITED:
+        # Only a member's declaration is what matching uses; a declined, suspended or withdrawn
+        # application leaves the capacity the trust had (membership itself is read live).
+        _sync_capacity_from(locked)
     return locked
 
 

@@ -26,14 +26,16 @@ def index(request: HttpRequest) -> HttpResponse:
 def explorer(request: HttpRequest, ods_code: str) -> HttpResponse:
     trust = get_object_or_404(Trust, ods_code=ods_code)
     action = request.POST.get("action", "shortlist")
-    size_initial = 3 if action == "team" else 10
-    form = MatchSettingsForm(request.POST or None, size_initial=size_initial)
+    form = MatchSettingsForm(request.POST or None, with_team_size=True)
     engine_error = ""
     if request.method == "POST" and form.is_valid():
         try:
             if action == "team":
                 run = services.team_run(
-                    trust=trust, by=request.user, settings=form.cleaned_data["settings"], k=form.cleaned_data["size"]
+                    trust=trust,
+                    by=request.user,
+                    settings=form.cleaned_data["settings"],
+                    k=form.cleaned_data["team_size"],
                 )
             else:
                 run = services.shortlist_run(
@@ -55,9 +57,8 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
     run = get_object_or_404(MatchRun.objects.with_people(), pk=pk)
     context: dict[str, Any] = {"run": run}
     if run.kind != MatchRun.Kind.WAVE:
-        size_initial = run.settings["k"]
         context["form"] = MatchSettingsForm(
-            initial=MatchSettingsForm.initial_from_run(run.settings), size_initial=size_initial
+            initial=MatchSettingsForm.initial_from_run(run.settings, kind=run.kind), with_team_size=True
         )
         context["runs"] = selectors.recent_runs(trust=run.supported)
     if run.kind == MatchRun.Kind.SHORTLIST:

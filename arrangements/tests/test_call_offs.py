@@ -11,6 +11,7 @@ from arrangements.models import Arrangement, CallOff, Notification
 from arrangements.services import ArrangementError, BuddySpec
 from buddying.tests.factories import ExecutiveFactory, TrustFactory
 from matching import services as pool
+from matching.models import PoolApplication
 
 pytestmark = pytest.mark.django_db
 
@@ -87,12 +88,12 @@ def test_a_buddy_declining_leaves_room_to_invite_another(
     )
     assert CallOff.objects.get(pk=call_off.pk).status == "inviting"
     outsider = TrustFactory(ods_code="RZ9")
-    with pytest.raises(ArrangementError, match="not an accredited member of the pool"):
+    with pytest.raises(ArrangementError, match="not an accredited member of the Framework pool"):
         services.call_off_invite_more(call_off=call_off, by=regulator, invitations=[BuddySpec(buddy=outsider)])
 
 
 def test_only_pool_members_can_be_called_off(own_trust, regulator, live_framework):
-    with pytest.raises(ArrangementError, match="not an accredited member of the pool"):
+    with pytest.raises(ArrangementError, match="not an accredited member of the Framework pool"):
         services.call_off_create(
             supported=own_trust,
             framework=live_framework,
@@ -161,3 +162,84 @@ def test_a_second_executive_of_the_buddy_sees_the_invitation(call_off, buddy_tru
     client.force_login(second)
     page = client.get(reverse("arrangements:invitations")).content.decode()
     assert "Financial recovery" in page
+
+
+def test_a_member_of_another_framework_is_not_called_off_under_this_one(own_trust, regulator, live_framework, finance):
+    elsewhere = TrustFactory(ods_code="RY7", name="Elsewhere Hospitals NHS Trust")
+    other = pool.framework_create(
+        by=regulator,
+        name="Other framework",
+        term_start=dt.date(2026, 1, 1),
+        term_end=dt.date(2029, 1, 1),
+        lots=[finance],
+        fees={},
+    )
+    other = pool.framework_advance(framework=other, by=regulator)
+    application = pool.pool_application_submit(
+        framework=other,
+        trust=elsewhere,
+        by=regulator,
+        route="nominated",
+        max_concurrent_arrangements=2,
+        senior_staff_days_per_month=Decimal(4),
+        max_travel_minutes=180,
+        incentive="no-fee",
+        services=[],
+        offered=[(finance, 4, "Turnaround")],
+    )
+    while other.status != "live":
+        other = pool.framework_advance(framework=other, by=regulator)
+    pool.pool_application_accredit(application=application, by=regulator, until=dt.date(2028, 12, 31))
+    with pytest.raises(ArrangementError, match="not an accredited member of the Framework pool"):
+        services.call_off_create(
+            supported=own_trust,
+            framework=live_framework,
+            title="T",
+            tier="targeted",
+            by=regulator,
+            invitations=[BuddySpec(buddy=elsewhere)],
+        )
+    assert not CallOff.objects.exists()
+
+
+def test_no_call_off_under_a_framework_that_is_not_live(own_trust, buddy_trust, regulator, live_framework):
+    expired = pool.framework_advance(framework=live_framework, by=regulator)
+    with pytest.raises(ArrangementError, match="Framework is not live"):
+        services.call_off_create(
+            supported=own_trust,
+            framework=expired,
+            title="T",
+            tier="targeted",
+            by=regulator,
+            invitations=[BuddySpec(buddy=buddy_trust)],
+        )
+
+
+def test_inviting_another_member_tells_them_and_keeps_the_areas_they_would_lead(
+    call_off, regulator, live_framework, finance
+):
+    second = TrustFactory(ods_code="RX5", name="Second Hospitals NHS Trust")
+    second_executive = ExecutiveFactory(username="second-executive", trust=second)
+    # A member accredited into the live pool (late joiners are accredited while it is live).
+    PoolApplication.objects.create(
+        framework=live_framework,
+        trust=second,
+        status="accredited",
+        max_concurrent_arrangements=1,
+        senior_staff_days_per_month=Decimal(2),
+        max_travel_minutes=120,
+        incentive="no-fee",
+        accredited_on=dt.date(2026, 1, 1),
+        accredited_until=dt.date(2028, 12, 31),
+    )
+    services.call_off_invite_more(
+        call_off=call_off, by=regulator, invitations=[BuddySpec(buddy=second, role="issue-specific", areas=(finance,))]
+    )
+    invitation = call_off.invitations.get(trust=second)
+    assert [area.slug for area in invitation.areas.all()] == ["finance"]
+    told = Notification.objects.get(recipient=second_executive)
+    assert told.subject == "Invitation to buddy Own Hospitals NHS Trust"
+    with pytest.raises(ArrangementError, match="cannot buddy itself"):
+        services.call_off_invite_more(
+            call_off=call_off, by=regulator, invitations=[BuddySpec(buddy=call_off.supported)]
+        )

@@ -9,7 +9,7 @@ from matching.engine.geo import EARTH_RADIUS_KM, haversine_km
 from matching.engine.scoring import PoolScores, prepare_pool, score_pool
 from matching.engine.shortlist import shortlist
 from matching.engine.synthetic import DEFAULT_AREAS, synthetic_pool, synthetic_supported
-from matching.engine.team import build_team
+from matching.engine.team import TEAM_SIZE_DEFAULT, build_team
 from matching.engine.types import (
     CandidatePool,
     CriterionScore,
@@ -33,6 +33,7 @@ from matching.engine.wave import StablePreferences, allocate_wave, blocking_pair
 __all__ = [
     "DEFAULT_AREAS",
     "EARTH_RADIUS_KM",
+    "TEAM_SIZE_DEFAULT",
     "CandidatePool",
     "CriterionScore",
     "EngineInputError",

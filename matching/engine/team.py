@@ -40,13 +40,15 @@ MEMBER_PENALTY = 1e-6  # per buddy in the exact objective: on ties, fewer buddie
 MAX_SWAP_ROUNDS = 50
 MILP_TIME_LIMIT_S = 20.0
 HEURISTIC_METHOD = "greedy with swaps"
+# The review saw several buddies each cover one area; three keeps a team small enough to coordinate.
+TEAM_SIZE_DEFAULT = 3
 
 
 def build_team(
     supported: SupportedTrust,
     pool: CandidatePool,
     settings: MatchSettings | None = None,
-    k: int = 3,
+    k: int = TEAM_SIZE_DEFAULT,
     exact: bool = True,
     prune_to: int = 400,
 ) -> TeamResult:

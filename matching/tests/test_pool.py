@@ -118,6 +118,47 @@ def test_every_decision_is_recorded_with_who_and_why(registry, framework, regula
     ]
 
 
+@pytest.mark.parametrize("decide", ["decline", "withdraw", "suspend"])
+def test_a_declined_suspended_or_withdrawn_declaration_leaves_the_trusts_capacity_alone(
+    registry, framework, regulator, decide
+):
+    capacity = registry["oxford"].buddy_capacity
+    capacity.refresh_from_db()
+    before = (capacity.max_concurrent_arrangements, capacity.is_potential_acquirer)
+    application = apply(
+        framework, registry["oxford"], regulator, max_concurrent_arrangements=7, incentive="open-to-acquisition"
+    )
+    if decide == "decline":
+        services.pool_application_decline(application=application, by=regulator, reason="Thin evidence")
+    elif decide == "withdraw":
+        services.pool_membership_withdraw(application=application, by=regulator, reason="Board said no")
+    else:
+        go_live(framework, regulator)
+        services.pool_application_accredit(application=application, by=regulator, until=dt.date(2028, 1, 1))
+        capacity.refresh_from_db()
+        before = (capacity.max_concurrent_arrangements, capacity.is_potential_acquirer)
+        assert before == (7, True)  # what the member declared
+        services.pool_membership_suspend(application=application, by=regulator, reason="Inspection")
+    capacity.refresh_from_db()
+    assert (capacity.max_concurrent_arrangements, capacity.is_potential_acquirer) == before
+
+
+def test_no_accreditation_once_the_framework_has_expired(registry, framework, regulator):
+    application = apply(framework, registry["oxford"], regulator)
+    go_live(framework, regulator)
+    services.framework_advance(framework=framework, by=regulator)  # expired
+    with pytest.raises(PoolError, match="is expired: applications are accredited only while"):
+        services.pool_application_accredit(application=application, by=regulator, until=dt.date(2028, 1, 1))
+    application.refresh_from_db()
+    assert application.status == "submitted"
+
+
+def test_each_move_of_a_framework_is_kept_with_who_made_it(framework, regulator):
+    services.framework_advance(framework=framework, by=regulator)
+    history = list(framework.history.order_by("history_date").values_list("status", "history_user__username"))
+    assert history[-2:] == [("open", "regulator"), ("evaluating", "regulator")]
+
+
 @pytest.mark.parametrize(
     ("change", "message"),
     [

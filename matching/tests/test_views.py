@@ -54,6 +54,7 @@ def _form(**changes):
         "ideal_max_minutes": "120",
         "max_minutes": "180",
         "size": "10",
+        "team_size": "3",
         "action": "shortlist",
     }
     data.update(changes)
@@ -86,9 +87,22 @@ def test_a_trust_without_needs_gets_a_clear_message(client, regulator, registry)
     assert "RC0 has no improvement needs recorded" in response.content.decode()
 
 
+def test_the_explorer_offers_a_shortlist_of_ten_and_a_team_of_at_most_three(client, regulator, registry):
+    client.force_login(regulator)
+    form = client.get(reverse("matching:explorer", kwargs={"ods_code": "RS9"})).context["form"]
+    assert (form["size"].value(), form["team_size"].value()) == (10, 3)
+    response = client.post(reverse("matching:explorer", kwargs={"ods_code": "RS9"}), _form(action="team"))
+    run = MatchRun.objects.latest("pk")
+    assert (run.kind, run.settings["k"]) == ("team", 3)
+    again = client.get(response.url).context["form"]
+    assert (again["size"].value(), again["team_size"].value()) == (10, 3)
+
+
 def test_building_a_team_shows_who_leads_on_what(client, regulator, registry):
     client.force_login(regulator)
-    response = client.post(reverse("matching:explorer", kwargs={"ods_code": "RS9"}), _form(action="team", size="2"))
+    response = client.post(
+        reverse("matching:explorer", kwargs={"ods_code": "RS9"}), _form(action="team", team_size="2")
+    )
     page = client.get(response.url).content.decode()
     assert "Southampton Example NHS Foundation Trust" in page
     assert "Gap" in page
