@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
+from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from buddying.models import Trust
@@ -102,6 +105,7 @@ class MatchRun(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     settings = models.JSONField(help_text="Weights, geography band, pool restriction and sizes used")
     inputs = models.JSONField(help_text="A snapshot of what was matched: the supported trusts' needs and the pool size")
@@ -111,6 +115,10 @@ class MatchRun(models.Model):
     engine_ms = models.FloatField(null=True, blank=True)
 
     objects = MatchRunQuerySet.as_manager()
+
+    # A run still "running" this long after it started lost its worker (the task's hard time limit is
+    # CELERY_TASK_TIME_LIMIT, 3 minutes): it may be claimed again, and its page offers to start it again.
+    STALE_AFTER = dt.timedelta(minutes=10)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -141,6 +149,21 @@ class MatchRun(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in {self.Status.DONE, self.Status.FAILED}
+
+    @property
+    def is_stale(self) -> bool:
+        """Running, but its worker has gone (it died, or was killed at the hard time limit)."""
+        return (
+            self.status == self.Status.RUNNING
+            and self.started_at is not None
+            and self.started_at < timezone.now() - self.STALE_AFTER
+        )
+
+    @property
+    def can_restart(self) -> bool:
+        return self.kind == self.Kind.WAVE and (
+            self.status in {self.Status.PENDING, self.Status.FAILED} or self.is_stale
+        )
 
 
 class CommitmentTier(models.TextChoices):

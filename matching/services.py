@@ -8,6 +8,7 @@ import time
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from buddying.models import Trust, User
@@ -285,21 +286,40 @@ def wave_run_create(
     return run
 
 
-def wave_run_restart(*, run: MatchRun) -> None:
-    """Enqueue a wave run again (after a broker outage). Does nothing to a run that has started."""
-    if run.status != MatchRun.Status.PENDING:
-        return
+def wave_run_restart(*, run: MatchRun) -> bool:
+    """Start a wave run again: one still waiting (a broker outage), one that failed, or one whose worker
+    died. Returns False, doing nothing, for a run that is running normally or done."""
+    claimable = Q(status__in=[MatchRun.Status.PENDING, MatchRun.Status.FAILED]) | _stale_running()
+    reset = MatchRun.objects.filter(claimable, pk=run.pk, kind=MatchRun.Kind.WAVE).update(
+        status=MatchRun.Status.PENDING, progress=0, error="", started_at=None, finished_at=None
+    )
+    if not reset:
+        return False
     from matching.tasks import run_wave_allocation
 
     transaction.on_commit(lambda: run_wave_allocation.delay(run.pk), robust=True)
+    return True
+
+
+def _stale_running() -> Q:
+    return Q(status=MatchRun.Status.RUNNING, started_at__lt=timezone.now() - MatchRun.STALE_AFTER)
+
+
+def _wave_run_fail(run_id: int, message: str) -> None:
+    MatchRun.objects.filter(pk=run_id).update(status=MatchRun.Status.FAILED, error=message, finished_at=timezone.now())
 
 
 def wave_run_execute(*, run_id: int) -> bool:
     """Run a pending wave allocation once. Returns False if another worker has claimed it already.
 
-    The claim is a conditional UPDATE (pending -> running), so a task delivered twice runs once.
+    The claim is a conditional UPDATE (pending -> running), so a task delivered twice runs once. A run left
+    running by a worker that died may be claimed again once stale. Bad input or an unexpected error marks
+    the run failed with a readable message (its page offers to start it again); a lost database or broker
+    connection puts it back to pending for the task's retry.
     """
-    claimed = MatchRun.objects.filter(pk=run_id, status=MatchRun.Status.PENDING).update(status=MatchRun.Status.RUNNING)
+    claimed = MatchRun.objects.filter(Q(status=MatchRun.Status.PENDING) | _stale_running(), pk=run_id).update(
+        status=MatchRun.Status.RUNNING, started_at=timezone.now(), progress=0
+    )
     if not claimed:
         return False
     run = MatchRun.objects.get(pk=run_id)
@@ -326,8 +346,17 @@ def wave_run_execute(*, run_id: int) -> bool:
         )
         engine_ms = (time.perf_counter() - started) * 1000
     except EngineInputError as error:
-        MatchRun.objects.filter(pk=run_id).update(
-            status=MatchRun.Status.FAILED, error=str(error), finished_at=timezone.now()
+        _wave_run_fail(run_id, str(error))
+        return True
+    except ConnectionError:
+        MatchRun.objects.filter(pk=run_id, status=MatchRun.Status.RUNNING).update(status=MatchRun.Status.PENDING)
+        raise  # the task retries with backoff and claims it again
+    except Exception:  # the soft time limit, or a bug: say so on the run's page rather than spin for ever
+        logger.exception("Wave run %s failed", run_id)
+        _wave_run_fail(
+            run_id,
+            "The allocation stopped with an unexpected error or took too long. Start it again; if it fails "
+            "again, choose fewer trusts or tell the service team.",
         )
         return True
     names = {trust.ods_code: snapshot.trusts[trust.ods_code].name for trust in supported}

@@ -1,9 +1,19 @@
+import datetime as dt
+
 import pytest
+from django.utils import timezone
 
 from buddying.tests.factories import TrustFactory
 from matching.engine import EngineInputError
 from matching.models import MatchRun
-from matching.services import match_settings_build, shortlist_run, team_run, wave_run_create, wave_run_execute
+from matching.services import (
+    match_settings_build,
+    shortlist_run,
+    team_run,
+    wave_run_create,
+    wave_run_execute,
+    wave_run_restart,
+)
 from matching.tests.factories import VetoFactory
 
 pytestmark = pytest.mark.django_db
@@ -97,6 +107,49 @@ def test_a_wave_runs_once_however_often_its_task_is_delivered(registry, regulato
     allocation = run.results["allocations"][0]
     assert allocation["ods_code"] == "RS9"
     assert {member["ods_code"] for member in allocation["members"]} <= {"RX1", "RX2", "RX3"}
+
+
+def _queued_wave(registry, regulator):
+    return wave_run_create(trusts=[registry["supported"]], by=regulator, settings=match_settings_build(), k=2)
+
+
+def test_a_wave_whose_worker_died_is_claimed_again_once_stale(registry, regulator, time_machine):
+    run = _queued_wave(registry, regulator)
+    MatchRun.objects.filter(pk=run.pk).update(status="running", started_at=timezone.now())
+    assert wave_run_execute(run_id=run.pk) is False  # still within its time: someone is running it
+    time_machine.move_to(timezone.now() + MatchRun.STALE_AFTER + dt.timedelta(seconds=1))
+    assert MatchRun.objects.get(pk=run.pk).can_restart
+    assert wave_run_execute(run_id=run.pk) is True
+    assert MatchRun.objects.get(pk=run.pk).status == "done"
+
+
+def test_an_unexpected_error_fails_the_wave_with_a_readable_message_and_it_can_be_started_again(
+    registry, regulator, django_capture_on_commit_callbacks
+):
+    run = _queued_wave(registry, regulator)
+    good_settings = run.settings
+    broken = {key: value for key, value in good_settings.items() if key != "k"}
+    MatchRun.objects.filter(pk=run.pk).update(settings=broken)
+    assert wave_run_execute(run_id=run.pk) is True
+    run.refresh_from_db()
+    assert (run.status, run.can_restart) == ("failed", True)
+    assert run.error.startswith("The allocation stopped with an unexpected error")
+    MatchRun.objects.filter(pk=run.pk).update(settings=good_settings)
+    with django_capture_on_commit_callbacks() as callbacks:
+        assert wave_run_restart(run=run) is True
+    assert len(callbacks) == 1
+    run.refresh_from_db()
+    assert (run.status, run.error) == ("pending", "")
+    assert wave_run_execute(run_id=run.pk) is True
+    assert MatchRun.objects.get(pk=run.pk).status == "done"
+
+
+def test_a_wave_running_normally_or_done_is_not_started_again(registry, regulator):
+    run = _queued_wave(registry, regulator)
+    MatchRun.objects.filter(pk=run.pk).update(status="running", started_at=timezone.now())
+    assert wave_run_restart(run=run) is False
+    MatchRun.objects.filter(pk=run.pk).update(status="done")
+    assert wave_run_restart(run=run) is False
 
 
 def test_a_wave_with_a_trust_without_needs_is_refused_before_it_is_queued(registry, regulator):
