@@ -6,7 +6,6 @@ from arrangements.models import (
     ArrangementBuddy,
     Event,
     Input,
-    Notification,
     Reminder,
     Review,
     TermsOfReference,
@@ -38,12 +37,6 @@ class ArrangementAdmin(SimpleHistoryAdmin):
 class ReminderAdmin(admin.ModelAdmin):
     list_display = ["kind", "subject_key", "due_on", "claimed_at", "sent_at", "recipients"]
     list_filter = ["kind"]
-
-
-@admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
-    list_display = ["subject", "recipient", "created_at", "read_at", "emailed_at"]
-    list_select_related = ["recipient"]
 
 
 admin.site.register([TermsOfReference, Review, Input, Event])

@@ -3,7 +3,7 @@ from typing import Any
 from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
 
-from arrangements.models import Notification
+from buddying.models import Notification
 
 
 def notifications(request: HttpRequest) -> dict[str, Any]:

@@ -10,9 +10,8 @@ from django.contrib.auth.hashers import make_password
 from django.utils import timezone
 
 from arrangements import services
-from arrangements.models import Notification
 from arrangements.services import BuddySpec
-from buddying.models import Trust, User
+from buddying.models import Notification, Trust, User
 
 
 def _executive_for(trust: Trust) -> User:

@@ -453,28 +453,6 @@ class Event(models.Model):
         return f"{self.happened_at:%d %b %Y %H:%M}: {self.title}"
 
 
-class Notification(models.Model):
-    """An in-app message to one person (also sent by email)."""
-
-    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
-    subject = models.CharField(max_length=200)
-    body = models.TextField()
-    url = models.CharField(max_length=300, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    read_at = models.DateTimeField(null=True, blank=True)
-    emailed_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-created_at", "-pk"]
-        indexes = [
-            # The unread count in the header (arrangements.context_processors).
-            models.Index(fields=["recipient"], condition=Q(read_at__isnull=True), name="notification_unread_idx"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.subject} (to {self.recipient})"
-
-
 class Reminder(models.Model):
     """A reminder claimed before it is sent: the unique key makes it go out once in effect.
 

@@ -16,9 +16,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from arrangements import selectors
-from arrangements.models import Arrangement, Notification, Reminder
+from arrangements.models import Arrangement, Reminder
 from arrangements.notifications import arrangement_people, notify
 from arrangements.services import missing_signatures
+from buddying.models import Notification
 
 logger = logging.getLogger(__name__)
 
@@ -83,7 +84,8 @@ def reminders_sweep(*, today: dt.date | None = None) -> SweepResult:
             arrangement=terms.arrangement,
         )
 
-    from arrangements.tasks import send_notification_emails, send_reminder
+    from arrangements.tasks import send_reminder
+    from buddying.tasks import send_notification_emails
 
     stale = timezone.now() - RETRY_UNSENT_AFTER
     unsent = list(Reminder.objects.filter(sent_at__isnull=True, claimed_at__lt=stale).values_list("pk", flat=True))

@@ -1,18 +1,13 @@
-"""Reminders and notification emails. Tasks take ids, call one function, and are safe to run twice."""
+"""Reminders. Tasks take ids, call one function, and are safe to run twice."""
 
 from celery import shared_task
 
-from arrangements import notifications, reminders
+from arrangements import reminders
 
 
 @shared_task(acks_late=True, autoretry_for=(Exception,), retry_backoff=True, retry_backoff_max=600, max_retries=8)
 def send_reminder(reminder_id: int) -> bool:
     return reminders.reminder_send(reminder_id=reminder_id)
-
-
-@shared_task(acks_late=True, autoretry_for=(Exception,), retry_backoff=True, retry_backoff_max=600, max_retries=8)
-def send_notification_emails(notification_ids: list[int]) -> int:
-    return notifications.notification_emails_send(notification_ids=notification_ids)
 
 
 @shared_task(acks_late=True)

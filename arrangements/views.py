@@ -33,7 +33,6 @@ from arrangements.models import (
     ArrangementBuddy,
     CallOff,
     Milestone,
-    Notification,
     TermsOfReference,
     Workstream,
 )
@@ -45,7 +44,7 @@ from arrangements.permissions import (
     visible_call_offs,
 )
 from arrangements.services import ArrangementError, BuddySpec
-from buddying.models import ExpertiseArea, Trust
+from buddying.models import ExpertiseArea, Notification, Trust
 from buddying.permissions import is_regulator_or_admin
 from matching.engine import EngineInputError
 from matching.models import MatchRun

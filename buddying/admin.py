@@ -7,6 +7,7 @@ from buddying.models import (
     ExpertiseArea,
     ImprovementNeed,
     IntegratedCareSystem,
+    Notification,
     ServiceLine,
     Trust,
     TrustExpertise,
@@ -57,3 +58,9 @@ class UserAdmin(DjangoUserAdmin):
     autocomplete_fields = ["trust"]
     fieldsets = (*DjangoUserAdmin.fieldsets, ("Role", {"fields": ("role", "trust")}))
     add_fieldsets = (*DjangoUserAdmin.add_fieldsets, ("Role", {"fields": ("role", "trust")}))
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    list_display = ["subject", "recipient", "created_at", "read_at", "emailed_at"]
+    list_select_related = ["recipient"]

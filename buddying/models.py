@@ -391,3 +391,25 @@ class User(AbstractUser):
     @property
     def is_admin_role(self) -> bool:
         return self.role == self.Role.ADMIN
+
+
+class Notification(models.Model):
+    """An in-app message to one person (also sent by email): arrangements, call-offs and pool decisions."""
+
+    recipient = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
+    subject = models.CharField(max_length=200)
+    body = models.TextField()
+    url = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            # The unread count in the header (arrangements.context_processors).
+            models.Index(fields=["recipient"], condition=Q(read_at__isnull=True), name="inbox_unread_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subject} (to {self.recipient})"

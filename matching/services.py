@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from buddying.models import Trust, User
+from buddying.notifications import notify
 from matching import engine, selectors
 from matching.engine import TEAM_SIZE_DEFAULT, EngineInputError, MatchSettings
 from matching.models import (
@@ -500,7 +501,25 @@ def pool_application_submit(
         for area, strength, evidence in offered
     )
     PoolDecision.objects.create(application=application, action=PoolDecision.Action.SUBMITTED, by=by)
+    verb = "was nominated for" if route == PoolApplication.Route.NOMINATED else "applied to join"
+    _pool_notify(
+        application,
+        by=by,
+        subject=f"{trust.name} {verb} {framework.name}",
+        body=f"{trust.name} {verb} the {framework.name} pool. Regulator staff will accredit or decline it.",
+    )
     return application
+
+
+def _pool_notify(application: PoolApplication, *, by: User | None, subject: str, body: str) -> None:
+    """Tell the trust's executives and regulator staff about an application or a decision, except whoever made it."""
+    people = User.objects.filter(
+        Q(role=User.Role.TRUST_EXECUTIVE, trust_id=application.trust_id) | Q(role=User.Role.REGULATOR),
+        is_active=True,
+    )
+    if by is not None:
+        people = people.exclude(pk=by.pk)
+    notify(recipients=people.order_by("pk"), subject=subject, body=body, url=application.get_absolute_url())
 
 
 def _decide(application: PoolApplication, *, allowed_from: set[str], by: User) -> PoolApplication:
@@ -532,6 +551,13 @@ def pool_application_accredit(*, application: PoolApplication, by: User, until: 
         application=locked, action=PoolDecision.Action.ACCREDITED, by=by, reason=f"Until {until:%d %B %Y}"
     )
     _sync_capacity_from(locked)
+    _pool_notify(
+        locked,
+        by=by,
+        subject=f"{locked.trust.name} accredited to {locked.framework.name}",
+        body=f"{locked.trust.name} is an accredited member of the {locked.framework.name} pool until "
+        f"{until:%d %B %Y}, and may now be called off to buddy a trust in difficulty.",
+    )
     return locked
 
 
@@ -545,6 +571,12 @@ def _change(
     locked.decided_by, locked.decided_at = by, timezone.now()
     locked.save(update_fields=["status", "decided_by", "decided_at"])
     PoolDecision.objects.create(application=locked, action=action, by=by, reason=reason)
+    _pool_notify(
+        locked,
+        by=by,
+        subject=f"{locked.trust.name}: {action} ({locked.framework.name})",
+        body=f"The {locked.framework.name} application of {locked.trust.name} was {action}. Reason: {reason}",
+    )
     if to == PoolApplication.Status.ACCREDITED:
         # Only a member's declaration is what matching uses; a declined, suspended or withdrawn
         # application leaves the capacity the trust had (membership itself is read live).

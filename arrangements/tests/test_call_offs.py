@@ -7,8 +7,9 @@ import pytest
 from django.urls import reverse
 
 from arrangements import services
-from arrangements.models import Arrangement, CallOff, Notification
+from arrangements.models import Arrangement, CallOff
 from arrangements.services import ArrangementError, BuddySpec
+from buddying.models import Notification
 from buddying.tests.factories import ExecutiveFactory, TrustFactory
 from matching import services as pool
 from matching.models import PoolApplication

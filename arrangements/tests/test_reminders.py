@@ -13,9 +13,10 @@ from django.urls import reverse
 from kombu import pools as kombu_pools
 
 from arrangements import services
-from arrangements.models import Arrangement, Milestone, Notification, Reminder
+from arrangements.models import Arrangement, Milestone, Reminder
 from arrangements.reminders import reminder_send, reminders_sweep
 from arrangements.tests.conftest import draft_terms
+from buddying.models import Notification
 
 LONDON = zoneinfo.ZoneInfo("Europe/London")
 

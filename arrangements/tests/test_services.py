@@ -4,10 +4,10 @@ from decimal import Decimal
 import pytest
 
 from arrangements import services
-from arrangements.models import Arrangement, ArrangementBuddy, Notification
+from arrangements.models import Arrangement, ArrangementBuddy
 from arrangements.services import ArrangementError, BuddySpec
 from arrangements.tests.conftest import draft_terms
-from buddying.models import Trust
+from buddying.models import Notification, Trust
 from buddying.tests.factories import ExecutiveFactory, ImprovementNeedFactory, TrustFactory
 from matching.models import BuddyCapacity
 

@@ -118,6 +118,36 @@ def test_every_decision_is_recorded_with_who_and_why(registry, framework, regula
     ]
 
 
+def test_the_trust_and_regulator_staff_hear_of_each_application_and_decision_in_the_app_and_by_email(
+    registry, framework, regulator, django_capture_on_commit_callbacks, mailoutbox
+):
+    from buddying.models import Notification
+    from buddying.notifications import notification_emails_send
+    from buddying.tests.factories import ExecutiveFactory
+
+    oxford_executive = ExecutiveFactory(
+        username="oxford-executive", trust=registry["oxford"], email="ox@example.nhs.uk"
+    )
+    second = RegulatorFactory(username="second-regulator", email="second@example.gov.uk")
+    application = apply(framework, registry["oxford"], oxford_executive)
+    assert list(Notification.objects.filter(recipient=second).values_list("subject", flat=True)) == [
+        "Oxford Example NHS Foundation Trust applied to join Superbuddy framework"
+    ]
+    assert not Notification.objects.filter(recipient=oxford_executive).exists()  # it applied: no need to tell it
+    with django_capture_on_commit_callbacks() as callbacks:
+        services.pool_application_decline(application=application, by=regulator, reason="Evidence is two years old")
+    assert len(callbacks) == 1  # the emails are queued once the decision commits
+    notification_emails_send(notification_ids=Notification.objects.values_list("pk", flat=True))
+    told = Notification.objects.filter(recipient=oxford_executive).get()
+    assert told.subject == "Oxford Example NHS Foundation Trust: declined (Superbuddy framework)"
+    assert "Evidence is two years old" in told.body
+    assert told.url == application.get_absolute_url()
+    assert not Notification.objects.filter(recipient=regulator, subject=told.subject).exists()  # the decider
+    emailed = {(message.to[0], message.subject) for message in mailoutbox}
+    assert ("ox@example.nhs.uk", told.subject) in emailed
+    assert ("second@example.gov.uk", told.subject) in emailed
+
+
 @pytest.mark.parametrize("decide", ["decline", "withdraw", "suspend"])
 def test_a_declined_suspended_or_withdrawn_declaration_leaves_the_trusts_capacity_alone(
     registry, framework, regulator, decide

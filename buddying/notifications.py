@@ -1,0 +1,56 @@
+"""In-app notifications, with an email for each sent from a Celery task after the transaction commits.
+
+Every app tells people through `notify` (arrangements, call-offs, pool decisions), so one inbox and one
+email sender serve them all; the daily reminder sweep re-sends any email a broker outage held back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.utils import timezone
+
+from buddying.models import Notification, User
+
+
+def notify(*, recipients: Iterable[User], subject: str, body: str, url: str) -> list[Notification]:
+    """Create in-app notifications now; their emails go out from a task once this transaction commits."""
+    created = Notification.objects.bulk_create(
+        Notification(recipient=user, subject=subject, body=body, url=url) for user in recipients
+    )
+    ids = [notification.pk for notification in created]
+    if ids:
+        from buddying.tasks import send_notification_emails
+
+        # robust: a broker outage must not fail the save that caused the notification; the daily
+        # sweep sends any email still unsent once the broker is back.
+        transaction.on_commit(lambda: send_notification_emails.delay(ids), robust=True)
+    return created
+
+
+def notification_emails_send(*, notification_ids: Iterable[int]) -> int:
+    """Email each notification not yet emailed. Row locks make two workers send each email once."""
+    sent = 0
+    for notification_id in notification_ids:
+        with transaction.atomic():
+            notification = (
+                Notification.objects.select_for_update(skip_locked=True)
+                .select_related("recipient")
+                .filter(pk=notification_id, emailed_at__isnull=True)
+                .first()
+            )
+            if notification is None or not notification.recipient.email:
+                continue
+            send_mail(
+                subject=notification.subject,
+                message=f"{notification.body}\n\n{settings.SITE_URL}{notification.url}",
+                from_email=None,
+                recipient_list=[notification.recipient.email],
+            )
+            notification.emailed_at = timezone.now()
+            notification.save(update_fields=["emailed_at"])
+            sent += 1
+    return sent
