@@ -77,7 +77,7 @@ typecheck: dev ## Strict static type check (mypy) of the pure modules: the match
 migrations-check: venv ## Fail if models changed without a migration
 	$(RUN_ENV) $(PY) manage.py makemigrations --check --dry-run
 
-bench: dev ## Run the benchmarks and print figures against their baselines
+bench: dev services ## Run the benchmarks and print figures against their baselines
 	$(PY) bench/run_all.py
 
 clean: ## Remove the virtualenv, node_modules, built assets and the SQLite database

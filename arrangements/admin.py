@@ -39,4 +39,6 @@ class ReminderAdmin(admin.ModelAdmin):
     list_filter = ["kind"]
 
 
-admin.site.register([TermsOfReference, Review, Input, Event])
+# Their field-by-field history (django-simple-history) is under each record's History button.
+admin.site.register([TermsOfReference, Review, Input], SimpleHistoryAdmin)
+admin.site.register(Event)

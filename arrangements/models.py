@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from buddying.history import HistoryKeepingQuerySet
 from buddying.models import ExpertiseArea, Trust
 
 
@@ -63,7 +64,7 @@ class EndReason(models.TextChoices):
     OTHER = "other", "Other"
 
 
-class ArrangementQuerySet(models.QuerySet["Arrangement"]):
+class ArrangementQuerySet(HistoryKeepingQuerySet["Arrangement"]):
     def involving(self, trust: Trust | int) -> ArrangementQuerySet:
         """Arrangements the trust is part of, as the supported trust or as a buddy."""
         trust_id = trust if isinstance(trust, int) else trust.pk
@@ -174,6 +175,9 @@ class ArrangementBuddy(models.Model):
         help_text="Senior staff days a month this buddy commits",
     )
 
+    objects = HistoryKeepingQuerySet.as_manager()
+    history = HistoricalRecords()
+
     class Meta:
         ordering = ["role", "buddy__name"]
         constraints = [
@@ -220,6 +224,9 @@ class TermsOfReference(models.Model):
     who_pays = models.CharField(max_length=20, choices=WhoPays.choices, default=WhoPays.COST_NEUTRAL)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
+
+    objects = HistoryKeepingQuerySet.as_manager()
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["arrangement", "-version"]
@@ -288,6 +295,9 @@ class Workstream(models.Model):
     supported_lead = models.CharField("lead at the supported trust", max_length=200)
     buddy_lead = models.CharField("lead at the buddy trust", max_length=200)
 
+    objects = HistoryKeepingQuerySet.as_manager()
+    history = HistoricalRecords()
+
     class Meta:
         ordering = ["area__name"]
         constraints = [models.UniqueConstraint(fields=["arrangement", "area"], name="workstream_once_per_area")]
@@ -308,6 +318,9 @@ class Milestone(models.Model):
     due_date = models.DateField()
     rag = models.CharField("RAG status", max_length=10, choices=Rag.choices, default=Rag.GREEN)
     completed_on = models.DateField(null=True, blank=True)
+
+    objects = HistoryKeepingQuerySet.as_manager()
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["due_date", "pk"]
@@ -367,6 +380,9 @@ class Input(models.Model):
     )
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
 
+    objects = HistoryKeepingQuerySet.as_manager()
+    history = HistoricalRecords()
+
     class Meta:
         ordering = ["-date", "-pk"]
         constraints = [
@@ -417,6 +433,9 @@ class Review(models.Model):
     recorded_at = models.DateTimeField(default=timezone.now)
 
     RATINGS = ("relationship", "value", "fit", "progress")
+
+    objects = HistoryKeepingQuerySet.as_manager()
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["-due_on", "-pk"]

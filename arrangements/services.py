@@ -495,6 +495,7 @@ def milestone_update(*, milestone: Milestone, by: User, rag: str) -> Milestone:
     milestone = Milestone.objects.select_for_update().get(pk=milestone.pk)
     milestone.rag = rag
     milestone.completed_on = timezone.localdate() if rag == Milestone.Rag.COMPLETE else None
+    milestone._history_user = by  # read by django-simple-history, also outside a web request
     milestone.save(update_fields=["rag", "completed_on"])
     _record_event(locked, title=f"Milestone {milestone.get_rag_display().lower()}: {milestone.title}", actor=by)
     return milestone

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from buddying.history import HistoryKeepingQuerySet
 from buddying.validators import validate_ods_code, validate_postcode_format
 
 
@@ -84,7 +85,7 @@ class ServiceLine(models.Model):
         return self.name
 
 
-class TrustQuerySet(models.QuerySet["Trust"]):
+class TrustQuerySet(HistoryKeepingQuerySet["Trust"]):
     def for_directory(self) -> TrustQuerySet:
         """What the directory and map tables show, in one query (no per-row lookups)."""
         return self.select_related("ics").only(
@@ -249,6 +250,9 @@ class TrustExpertise(models.Model):
     )
     evidence = models.TextField(blank=True, help_text="For example a CQC rating, an award or published results.")
 
+    objects = HistoryKeepingQuerySet.as_manager()
+    history = HistoricalRecords()
+
     class Meta:
         ordering = ["-strength", "area__name"]
         verbose_name_plural = "trust expertise"
@@ -276,6 +280,9 @@ class ImprovementNeed(models.Model):
     priority = models.PositiveSmallIntegerField(choices=Priority.choices, default=Priority.MEDIUM)
     notes = models.TextField(blank=True)
     recorded_at = models.DateTimeField(default=timezone.now)
+
+    objects = HistoryKeepingQuerySet.as_manager()
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["-priority", "area__name"]
@@ -326,6 +333,9 @@ class CultureProfile(models.Model):
     staff_engagement = _culture_score_field("Staff engagement")
     morale = _culture_score_field("Morale")
     values_statement = models.TextField(blank=True, max_length=2000)
+
+    objects = HistoryKeepingQuerySet.as_manager()
+    history = HistoricalRecords()
 
     class Meta:
         constraints = [

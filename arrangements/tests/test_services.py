@@ -4,7 +4,7 @@ from decimal import Decimal
 import pytest
 
 from arrangements import services
-from arrangements.models import Arrangement, ArrangementBuddy
+from arrangements.models import Arrangement, ArrangementBuddy, TermsOfReference
 from arrangements.services import ArrangementError, BuddySpec
 from arrangements.tests.conftest import draft_terms
 from buddying.models import Notification, Trust
@@ -341,6 +341,36 @@ def test_the_history_records_field_changes_with_who(arrangement, actors):
     latest = arrangement.history.latest("history_date")
     assert latest.status == "agreed"
     assert latest.history_change_reason == "agreed by regulator"
+
+
+def test_a_milestone_rag_change_is_kept_field_by_field_with_who(active_arrangement, actors, finance):
+    workstream = services.workstream_add(
+        arrangement=active_arrangement,
+        by=actors["supported"],
+        area=finance,
+        supported_lead="Director of finance",
+        buddy_lead="Deputy director of finance",
+        buddy=None,
+    )
+    milestone = services.milestone_add(
+        workstream=workstream, by=actors["supported"], title="Board approves the plan", due_date=dt.date(2027, 2, 1)
+    )
+    services.milestone_update(milestone=milestone, by=actors["buddy"], rag="amber")
+    trail = list(milestone.history.order_by("history_date").values_list("rag", "history_user__username"))
+    assert trail[-1] == ("amber", "buddy-executive")
+    assert len(trail) == 2  # created, then changed
+
+
+def test_a_bulk_update_cannot_slip_past_the_audit_trail(active_arrangement):
+    before = active_arrangement.history.count()
+    Arrangement.objects.filter(pk=active_arrangement.pk).update(next_review_due=dt.date(2027, 5, 1))
+    assert active_arrangement.history.count() == before + 1
+    latest = active_arrangement.history.latest("history_date")
+    assert (latest.next_review_due, latest.history_change_reason) == (dt.date(2027, 5, 1), "Bulk update")
+    # Filtering on the field being changed still records every row that changed.
+    terms = TermsOfReference.objects.get(arrangement=active_arrangement)
+    TermsOfReference.objects.filter(pk=terms.pk, review_every_months=3).update(review_every_months=6)
+    assert terms.history.latest("history_date").review_every_months == 6
 
 
 def test_an_outsider_cannot_add_to_the_work_programme(active_arrangement, actors, finance):
