@@ -161,6 +161,25 @@ def test_two_sweeps_at_once_send_each_reminder_once(due_review, django_capture_o
 
 
 @pytest.mark.django_db(transaction=True)
+def test_a_reminder_task_delivered_twice_to_a_real_worker_sends_once(due_review, celery_worker):
+    from arrangements.tasks import send_reminder
+
+    with time_machine.travel(utc(2027, 2, 20, 6, 30), tick=False):
+        assert reminders_sweep().claimed == 1  # its own task goes to the worker after commit
+    reminder = Reminder.objects.get()
+    # Delivered twice more, as acks_late redelivery after a worker crash would: the row lock and the
+    # sent_at check let exactly one of the three deliveries send.
+    first, second = send_reminder.delay(reminder.pk), send_reminder.delay(reminder.pk)
+    assert [first.get(timeout=30), second.get(timeout=30)].count(True) <= 1
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and Reminder.objects.get().sent_at is None:
+        time.sleep(0.1)
+    time.sleep(0.5)  # anything sent twice would have arrived by now
+    assert Reminder.objects.get().sent_at is not None
+    assert Notification.objects.filter(subject__startswith="Review due").count() == 2  # two executives, once each
+
+
+@pytest.mark.django_db(transaction=True)
 def test_reminders_are_sent_by_a_real_worker_once_however_often_the_sweep_runs(due_review, celery_worker):
     mail.outbox.clear()
     with time_machine.travel(utc(2027, 2, 20, 6, 30), tick=False):
