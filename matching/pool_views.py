@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from buddying.models import ExpertiseArea
+from buddying.spreadsheets import neutralise
 from matching import selectors, services
 from matching.forms import AccreditForm, FrameworkForm, PoolApplicationForm, PoolFilterForm, ReasonForm
 from matching.models import Framework, PoolApplication
@@ -208,13 +209,19 @@ def pool_view(request: HttpRequest, pk: int) -> HttpResponse:
                 yield writer.writerow(
                     [
                         trust.ods_code,
-                        trust.name,
+                        neutralise(trust.name),  # executives edit their trust's name: never a formula
                         trust.get_region_display(),
                         member.spare_places,
                         f"{member.spare_days:g}",
                         *(member.strengths.get(row.area.pk, "") for row in coverage),
                     ]
                 )
+            # The coverage table under the members, as on the page: where the pool is short or has a gap.
+            yield writer.writerow([])
+            yield writer.writerow(["Expertise area", "Trusts that need it", "Members strong in it", "Coverage"])
+            for row in coverage:
+                state = "Gap" if row.is_gap else "Short" if row.is_short else "Covered"
+                yield writer.writerow([neutralise(row.area.name), row.trusts_in_need, row.members_strong, state])
 
         response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="pool-coverage-{timezone.localdate():%Y-%m-%d}.csv"'

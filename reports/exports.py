@@ -18,20 +18,13 @@ from typing import IO, Any, BinaryIO
 
 from django.conf import settings
 
+from buddying.spreadsheets import FORMULA_TRIGGERS, neutralise
 from reports.selectors.lookups import Column
 
-FORMULA_TRIGGERS = frozenset("=+-@")
 # Characters XML 1.0 (and so XLSX) cannot hold at all: dropped from XLSX cells.
 XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 CSV_ROWS_PER_CHUNK = 1000
 PROGRESS_EVERY = 1000
-
-
-def neutralise(text: str) -> str:
-    """A text cell made safe to open in a spreadsheet: '=cmd' -> "'=cmd", '\\t=1' -> "'\\t=1"."""
-    if text and (text[0] in FORMULA_TRIGGERS or text[0] < " " or text[0] == "\x7f"):
-        return "'" + text
-    return text
 
 
 def csv_value(value: Any) -> str:
@@ -231,7 +224,8 @@ def local_only_fetcher() -> Any:
     class LocalOnlyFetcher(URLFetcher):
         def fetch(self, url: str, headers: Any = None) -> Any:
             parsed = urlparse(url)
-            if parsed.scheme != "file":
+            # file://host/... would make urllib look the host up: only files on this machine.
+            if parsed.scheme != "file" or parsed.netloc not in {"", "localhost"}:
                 raise NetworkFetchRefused(f"Refused to fetch {url!r}: PDFs are rendered offline")
             path = Path(unquote(parsed.path)).resolve()
             if not any(path.is_relative_to(root) for root in _allowed_roots()):

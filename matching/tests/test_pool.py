@@ -384,5 +384,22 @@ def test_the_pool_page_shows_gaps_and_runs_the_same_queries_whatever_the_size(cl
         client.get(url)
     assert len(large) == len(small)
     csv_text = b"".join(client.get(url, {"format": "csv"}).streaming_content).decode()
-    assert csv_text.splitlines()[0].startswith("ODS code,Trust,Region,Spare places,Spare staff days,Finance")
-    assert len(csv_text.splitlines()) == 4
+    lines = csv_text.splitlines()
+    assert lines[0].startswith("ODS code,Trust,Region,Spare places,Spare staff days,Finance")
+    members, coverage = lines[1:4], lines[5:]
+    assert sorted(line.split(",")[0] for line in members) == ["RX1", "RX2", "RX3"]
+    assert lines[4] == "" and coverage[0] == "Expertise area,Trusts that need it,Members strong in it,Coverage"
+    assert coverage[1:] == ["Finance,1,3,Covered", "Maternity,1,0,Gap"]
+
+
+def test_the_pool_csv_writes_a_trust_name_that_looks_like_a_formula_as_text(client, regulator, registry, framework):
+    oxford = registry["oxford"]
+    oxford.name = "=HYPERLINK(\"http://evil.example\",\"Oxford\")"
+    oxford.save()
+    application = apply(framework, oxford, regulator)
+    go_live(framework, regulator)
+    services.pool_application_accredit(application=application, by=regulator, until=dt.date(2029, 1, 1))
+    client.force_login(regulator)
+    url = reverse("matching:pool", args=[framework.pk])
+    csv_text = b"".join(client.get(url, {"format": "csv"}).streaming_content).decode()
+    assert "'=HYPERLINK(" in csv_text.splitlines()[1]

@@ -1,12 +1,16 @@
 """File formats: formula injection neutralised, unicode kept, XLSX typed cells, PDFs rendered offline."""
 
+import contextlib
 import csv
 import datetime as dt
 import io
 import socket
 from decimal import Decimal
+from unittest import mock
 
 import pytest
+from django.conf import settings
+from django.urls import reverse
 from openpyxl import load_workbook
 
 from reports import exports
@@ -93,8 +97,8 @@ def test_xlsx_stores_dangerous_text_as_text_and_numbers_as_numbers(tmp_path):
     cells = list(sheet.iter_rows(min_row=2, values_only=False))
     for (text, *_rest), row in zip(rows, cells, strict=False):
         if text in DANGEROUS:
-            # (XML reads a carriage return back as a line feed; the cell still starts with the apostrophe.)
-            assert row[0].value == ("'" + text).replace("\r", "\n")
+            # (openpyxl writes through lxml, which keeps a carriage return as a character reference.)
+            assert row[0].value == "'" + text
     assert all(row[0].data_type == "s" for row in cells)
     assert cells[0][1].value.date() == dt.date(2027, 1, 2)  # a real date (openpyxl reads dates as datetimes)
     assert cells[0][1].number_format == "yyyy-mm-dd"
@@ -111,32 +115,121 @@ def test_xlsx_keeps_unicode(tmp_path):
     assert sheet["A2"].value == UNICODE
 
 
-def test_the_pdf_fetcher_refuses_the_network_and_files_outside_static():
-    fetcher = exports.local_only_fetcher()
-    for url in (
+@contextlib.contextmanager
+def network_trap():
+    """Records every attempt to look a host up or open a socket connection, and refuses it.
+
+    WeasyPrint catches a fetcher's exceptions and logs them, so a PDF renders even if a fetch was tried: the
+    record, not the rendering, is what shows whether the network was touched.
+    """
+    attempts: list[tuple[str, object]] = []
+
+    def connect(self, address):
+        attempts.append(("connect", address))
+        raise OSError("no network in this test")
+
+    def connect_ex(self, address):
+        attempts.append(("connect", address))
+        return 111  # ECONNREFUSED
+
+    def getaddrinfo(host, *args, **kwargs):
+        attempts.append(("lookup", host))
+        raise socket.gaierror("no network in this test")
+
+    with (
+        mock.patch.object(socket.socket, "connect", connect),
+        mock.patch.object(socket.socket, "connect_ex", connect_ex),
+        mock.patch.object(socket, "getaddrinfo", getaddrinfo),
+    ):
+        yield attempts
+
+
+REMOTE_HEAD = (
+    '<link rel="stylesheet" href="https://cdn.example.com/x.css">'
+    '<style>@import url("http://example.com/y.css"); body { background: url(http://example.com/z.png) }</style>'
+)
+REMOTE_BODY = (
+    '<img src="http://example.com/logo.png"><img src="https://example.com/logo.svg">'
+    '<img src="file://example.com/static/x.png"><img src="file:///etc/passwd"><img src="x.png">'
+)
+REMOTE_HTML = f"<html><head>{REMOTE_HEAD}</head><body><p>Hello \u2013 \u2018world\u2019</p>{REMOTE_BODY}</body></html>"
+
+
+def pdf_text(pdf: bytes) -> str:
+    from pypdf import PdfReader
+
+    return " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+
+
+def test_the_network_trap_catches_weasyprints_own_fetcher():
+    """The control: with WeasyPrint's default fetcher the same HTML does try the network, and the trap sees it."""
+    from weasyprint import HTML
+
+    with network_trap() as attempts:
+        HTML(string=REMOTE_HTML, base_url=None).write_pdf()
+    assert ("lookup", "example.com") in attempts
+
+
+def test_a_pdf_with_remote_images_and_styles_renders_without_touching_the_network(caplog):
+    with network_trap() as attempts:
+        pdf = exports.render_pdf(REMOTE_HTML)
+    assert attempts == []
+    assert pdf.startswith(b"%PDF")
+    assert "Hello \u2013 \u2018world\u2019" in pdf_text(pdf)
+    refused = [record.getMessage() for record in caplog.records if "Refused" in record.getMessage()]
+    assert any("https://cdn.example.com/x.css" in message for message in refused)
+    assert any("http://example.com/logo.png" in message for message in refused)
+
+
+@pytest.mark.django_db
+def test_an_arrangement_pack_with_remote_references_is_rendered_without_touching_the_network(
+    client, regulator, programme, monkeypatch
+):
+    """The real pack, with hostile references added to its HTML, through the pack page."""
+    render = exports.render_pdf
+    attempts: list = []
+
+    def render_with_remote_references(html: str) -> bytes:
+        assert "</head>" in html and "</body>" in html
+        html = html.replace("</head>", REMOTE_HEAD + "</head>").replace("</body>", REMOTE_BODY + "</body>")
+        with network_trap() as seen:
+            pdf = render(html)
+        attempts.extend(seen)
+        return pdf
+
+    monkeypatch.setattr(exports, "render_pdf", render_with_remote_references)
+    client.force_login(regulator)
+    response = client.get(reverse("reports:pack", kwargs={"pk": programme["a"].pk}))
+    assert response.status_code == 200
+    assert attempts == []
+    assert "Finance recovery" in pdf_text(response.content)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
         "http://example.com/logo.png",
         "https://example.com/x.css",
         "ftp://example.com/x",
+        "data:image/png;base64,iVBORw0KGgo=",
         "file:///etc/passwd",
-    ):
-        with pytest.raises(exports.NetworkFetchRefused):
-            fetcher.fetch(url)
+        "file://example.com/static/reports/js/export-progress.js",  # a file "on" another host
+        f"file://{settings.BASE_DIR}/static/../buddying/settings.py",  # out of static by ..
+        f"file://{settings.BASE_DIR}/buddying/settings.py",
+    ],
+)
+def test_the_pdf_fetcher_refuses_the_network_and_files_outside_static(url):
+    with network_trap() as attempts, pytest.raises(exports.NetworkFetchRefused):
+        exports.local_only_fetcher().fetch(url)
+    assert attempts == []
 
 
-def test_a_pdf_with_remote_images_and_styles_renders_without_touching_the_network(monkeypatch):
-    def no_network(*args, **kwargs):
-        raise AssertionError("the PDF renderer tried to open a network connection")
-
-    monkeypatch.setattr(socket, "create_connection", no_network)
-    monkeypatch.setattr(socket.socket, "connect", no_network)
-    html = (
-        '<html><head><link rel="stylesheet" href="https://cdn.example.com/x.css">'
-        '<style>@import url("http://example.com/y.css"); body { background: url(http://example.com/z.png) }</style>'
-        '</head><body><p>Hello \u2013 \u2018world\u2019</p><img src="http://example.com/logo.png"><img src="x.png">'
-        "</body></html>"
-    )
-    pdf = exports.render_pdf(html)
-    assert pdf.startswith(b"%PDF")
-    from pypdf import PdfReader
-
-    assert "Hello \u2013 \u2018world\u2019" in PdfReader(io.BytesIO(pdf)).pages[0].extract_text()
+def test_the_pdf_fetcher_reads_our_own_static_files():
+    path = settings.BASE_DIR / "static" / "reports" / "js" / "export-progress.js"
+    with network_trap() as attempts:
+        response = exports.local_only_fetcher().fetch(path.as_uri())
+    try:
+        assert response.read() == path.read_bytes()
+    finally:
+        response.close()
+    assert attempts == []
