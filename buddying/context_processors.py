@@ -3,6 +3,8 @@ from typing import Any
 from django.http import HttpRequest
 from django.urls import reverse
 
+from buddying.permissions import is_regulator_or_admin
+
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
     """Service navigation links for the signed-in user, with the current one marked."""
@@ -19,7 +21,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     # Everyone signed in: an executive's reports hold only their own trust's arrangements.
     items.append(("Reports", reverse("reports:index")))
     items.append(("Superbuddy pool", reverse("matching:framework-list")))
-    if user.is_regulator or user.is_admin_role or user.is_superuser:
+    if is_regulator_or_admin(user):  # the same rule matching.permissions applies to the pages
         items.append(("Matching", reverse("matching:index")))
     if user.is_staff:
         items.append(("Admin", reverse("admin:index")))
