@@ -61,6 +61,31 @@ def page(browser, live_server):
     assert not errors, f"JavaScript errors on the page: {errors}"
 
 
+@pytest.fixture
+def new_page(browser, live_server):
+    """Open another signed-in browser (its own context, so its own session), as a second or third user.
+
+    Like the `page` fixture, the test fails if any page opened this way throws a JavaScript error.
+    """
+    contexts = []
+    errors: list[str] = []
+
+    def open_page(username: str | None = None) -> Page:
+        context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(10_000)
+        page.on("pageerror", lambda error: errors.append(f"{username or 'anonymous'}: {error}"))
+        if username is not None:
+            sign_in(page, username)
+        return page
+
+    yield open_page
+    for context in contexts:
+        context.close()
+    assert not errors, f"JavaScript errors on the page: {errors}"
+
+
 def assert_accessible(page: Page) -> None:
     """axe-core finds no WCAG 2.2 A or AA violation on the page as it is now."""
     page.add_script_tag(path=str(AXE_SCRIPT))

@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 from arrangements import services
 from arrangements.services import BuddySpec
 from buddying.tests.factories import ExecutiveFactory, ExpertiseAreaFactory, RegulatorFactory, TrustFactory
-from tests.browser.conftest import assert_accessible, sign_in
+from tests.browser.conftest import assert_accessible
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -20,7 +20,14 @@ def fill_date(page, label, day, month, year):
     group.get_by_label("Year").fill(str(year))
 
 
-def test_an_arrangement_from_terms_to_ending_shows_on_the_timeline(browser, live_server):
+def expect_error(page, message, field):
+    """The error summary shows `message`, and the `field` (a locator) is marked as the one in error."""
+    expect(page.locator(".govuk-error-summary")).to_contain_text(message)
+    group = field.locator("xpath=ancestor-or-self::*[contains(@class, 'govuk-form-group--error')]").last
+    expect(group).to_contain_text(message)
+
+
+def test_an_arrangement_from_terms_to_ending_shows_on_the_timeline(new_page):
     ExpertiseAreaFactory(slug="finance", name="Finance")
     supported = TrustFactory(ods_code="RS1", name="Struggling Hospitals NHS Trust")
     buddy = TrustFactory(ods_code="RB1", name="Strong Hospitals NHS Foundation Trust", latitude=52.2, longitude=0.12)
@@ -39,13 +46,6 @@ def test_an_arrangement_from_terms_to_ending_shows_on_the_timeline(browser, live
     )
     services.arrangement_agree(arrangement=arrangement, by=regulator)
     url = arrangement.get_absolute_url()
-
-    def new_page(username):
-        context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
-        page = context.new_page()
-        page.set_default_timeout(10_000)
-        sign_in(page, username)
-        return page
 
     # The supported trust drafts the terms of reference (an error first, then complete) and signs.
     sam = new_page("sam")
@@ -75,31 +75,47 @@ def test_an_arrangement_from_terms_to_ending_shows_on_the_timeline(browser, live
     bea.get_by_role("button", name="Sign version 1 for your side").click()
     expect(bea.locator("h1 .govuk-tag")).to_have_text("Active")
 
-    # A workstream and a milestone.
+    # A workstream and a milestone, each after a form error.
     bea.goto(url + "work/")
     bea.get_by_role("link", name="Add a workstream").click()
+    assert_accessible(bea)
     bea.get_by_label("Expertise area").select_option(label="Finance")
+    bea.get_by_role("button", name="Add workstream").click()
+    expect_error(bea, "This field is required", bea.get_by_label("Lead at the supported trust"))
+    assert_accessible(bea)
     bea.get_by_label("Lead at the supported trust").fill("Sam Supported")
     bea.get_by_label("Lead at the buddy trust").fill("Bea Buddy")
     bea.get_by_role("button", name="Add workstream").click()
     bea.get_by_role("link", name="Add a milestone to Finance").click()
+    assert_accessible(bea)
     bea.get_by_label("Milestone").fill("Deficit plan to the board")
+    bea.get_by_role("button", name="Add milestone").click()
+    expect_error(bea, "Enter the day, month and year", bea.get_by_role("group", name="Due date"))
+    assert_accessible(bea)
     fill_date(bea, "Due date", 28, 2, 2027)
     bea.get_by_role("button", name="Add milestone").click()
     expect(bea.get_by_role("cell", name="Deficit plan to the board", exact=True)).to_be_visible()
     assert_accessible(bea)
 
-    # The supported trust records the quarterly review.
+    # The supported trust records the quarterly review: the ratings are forgotten first.
     sam.goto(url + "reviews/")
     sam.get_by_role("link", name="Record the review due").click()
+    assert_accessible(sam)
     sam.get_by_label("progress against the agreed objectives").fill("Deficit plan drafted")
     sam.get_by_label("what each side put in").fill("Four visits and two learning days")
     sam.get_by_label("what has been achieved", exact=False).first.fill("Board approved the plan")
+    sam.get_by_label("Continue with changes").check()
+    sam.get_by_role("button", name="Record review").click()
+    expect_error(
+        sam,
+        "Choose a rating for the relationship",
+        sam.get_by_role("group", name="The supported trust rates").get_by_role("group", name="The relationship"),
+    )
+    assert_accessible(sam)
     for side in ("The supported trust rates", "The buddy trust rates"):
         group = sam.get_by_role("group", name=side)
         for question in ("The relationship", "Value for the time put in", "Cultural fit", "Progress"):
             group.get_by_role("group", name=question).get_by_label("4", exact=True).check()
-    sam.get_by_label("Continue with changes").check()
     sam.get_by_role("button", name="Record review").click()
     expect(sam.locator(".govuk-notification-banner")).to_contain_text("Review recorded")
     assert_accessible(sam)
@@ -107,6 +123,11 @@ def test_an_arrangement_from_terms_to_ending_shows_on_the_timeline(browser, live
     # The buddy ends it: not working, with reasons and handover notes.
     bea.goto(url)
     bea.get_by_role("link", name="End the arrangement").click()
+    assert_accessible(bea)
+    bea.get_by_label("Poor cultural fit").check()
+    bea.get_by_role("button", name="End the arrangement").click()
+    expect_error(bea, "This field is required", bea.get_by_label("Handover notes"))
+    assert_accessible(bea)
     bea.get_by_label("Poor cultural fit").check()
     bea.get_by_label("More about why").fill("Our values differ more than we thought")
     bea.get_by_label("Handover notes").fill("The deficit plan passes to the ICB finance team")

@@ -13,6 +13,23 @@ def ranked_codes(page):
     return page.locator(".app-candidate").evaluate_all("nodes => nodes.map(n => n.dataset.odsCode)")
 
 
+def criterion_row(page, ods_code, criterion):
+    """A candidate's row for one criterion in "Why: the score criterion by criterion", opened as a user would."""
+    candidate = page.locator(f'.app-candidate[data-ods-code="{ods_code}"]')
+    details = candidate.locator("details")
+    if details.get_attribute("open") is None:
+        candidate.get_by_text("Why: the score criterion by criterion").click()
+    row = candidate.locator("tbody tr").filter(has=page.locator("th", has_text=criterion))
+    expect(row).to_be_visible()
+    return row
+
+
+def adds_and_reason(row):
+    """What the criterion adds to the score (out of 100), and its reason, as shown."""
+    cells = row.locator("td")
+    return cells.nth(1).inner_text().strip(), cells.nth(2).inner_text().strip()
+
+
 def test_changing_a_weight_changes_the_ranking_and_the_reasons(page, registry):
     RegulatorFactory(username="rosa")
     sign_in(page, "rosa")
@@ -31,6 +48,8 @@ def test_changing_a_weight_changes_the_ranking_and_the_reasons(page, registry):
         "Too near: a neighbour or potential competitor"
     )
     expect(page.locator("#candidate-map path.leaflet-interactive")).to_have_count(5)
+    weights_before = page.get_by_text("Weights:").inner_text()
+    oxford_geography_before = adds_and_reason(criterion_row(page, "RX1", "Geography"))
     assert_accessible(page)
 
     # Travel matters most now: Oxford, the nearest in the ideal band, comes first.
@@ -42,8 +61,14 @@ def test_changing_a_weight_changes_the_ranking_and_the_reasons(page, registry):
     second = ranked_codes(page)
     assert second[0] == "RX1"
     assert second != first
-    page.locator(".app-candidate").first.get_by_text("Why: the score criterion by criterion").click()
-    expect(page.locator(".app-candidate").first).to_contain_text("within the ideal 120 minutes")
+    # The explanation follows the weight: geography now adds more to Oxford's score, and the weights say so.
+    geography = criterion_row(page, "RX1", "Geography")
+    expect(geography).to_contain_text("within the ideal 120 minutes")
+    adds_after, reason_after = adds_and_reason(geography)
+    adds_before, reason_before = oxford_geography_before
+    assert int(adds_after) > int(adds_before), (adds_before, adds_after)
+    assert reason_after == reason_before  # the same journey: only its weight changed
+    expect(page.get_by_text("Weights:")).not_to_have_text(weights_before)
     assert_accessible(page)
 
 
@@ -51,7 +76,7 @@ def test_a_team_covers_each_need_with_the_buddy_best_at_it(page, registry):
     RegulatorFactory(username="rosa")
     sign_in(page, "rosa")
     page.goto("/matching/trusts/RS9/")
-    page.get_by_label("Shortlist size").fill("2")
+    page.get_by_label("Most buddies in a team").fill("2")
     page.get_by_role("button", name="Build a team").click()
     expect(page.get_by_role("heading", name="Team of up to 2 buddies")).to_be_visible()
     row = page.locator("tr", has_text="Southampton Example NHS Foundation Trust")

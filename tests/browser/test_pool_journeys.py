@@ -9,16 +9,9 @@ from playwright.sync_api import expect
 from buddying.models import Trust
 from buddying.tests.factories import ExecutiveFactory, RegulatorFactory
 from matching import services as pool
-from tests.browser.conftest import assert_accessible, sign_in
+from tests.browser.conftest import assert_accessible
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def context_page(browser, live_server, username):
-    page = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900}).new_page()
-    page.set_default_timeout(10_000)
-    sign_in(page, username)
-    return page
 
 
 @pytest.fixture
@@ -35,9 +28,31 @@ def framework(registry, areas):
     return pool.framework_advance(framework=framework, by=regulator)  # open for applications
 
 
-def test_an_executive_applies_and_a_regulator_accredits(browser, live_server, registry, framework):
+@pytest.fixture
+def live_pool(registry, framework, areas):
+    """Oxford and Southampton accredited, both offering finance only (not maternity), and the framework live."""
+    regulator = RegulatorFactory._meta.model.objects.get(username="rosa")
+    for key in ("oxford", "southampton"):
+        application = pool.pool_application_submit(
+            framework=framework,
+            trust=registry[key],
+            by=regulator,
+            route="nominated",
+            max_concurrent_arrangements=2,
+            senior_staff_days_per_month=Decimal(6),
+            max_travel_minutes=180,
+            incentive="no-fee",
+            services=[],
+            offered=[(areas["finance"], 4, "Strong finance")],
+        )
+        pool.pool_application_accredit(application=application, by=regulator, until=dt.date(2028, 12, 31))
+    pool.framework_advance(framework=framework, by=regulator)
+    return pool.framework_advance(framework=framework, by=regulator)  # live
+
+
+def test_an_executive_applies_and_a_regulator_accredits(new_page, registry, framework):
     ExecutiveFactory(username="olive", trust=registry["oxford"])
-    olive = context_page(browser, live_server, "olive")
+    olive = new_page("olive")
     olive.get_by_role("link", name="Superbuddy pool").click()
     olive.get_by_role("link", name="Superbuddy framework 2027").click()
     assert_accessible(olive)
@@ -60,7 +75,7 @@ def test_an_executive_applies_and_a_regulator_accredits(browser, live_server, re
     expect(olive.locator("#application-status")).to_have_text("Waiting for a decision")
     application_url = olive.url
 
-    rosa = context_page(browser, live_server, "rosa")
+    rosa = new_page("rosa")
     rosa.goto(application_url)
     assert_accessible(rosa)
     rosa.get_by_role("link", name="Accredit").click()
@@ -74,30 +89,14 @@ def test_an_executive_applies_and_a_regulator_accredits(browser, live_server, re
     assert_accessible(rosa)
 
 
-def test_a_regulator_calls_off_a_team_and_the_invited_executive_accepts(
-    browser, live_server, registry, framework, areas
+def test_a_regulator_calls_off_a_team_of_two_and_the_proposed_arrangement_shows_both_buddies(
+    new_page, registry, live_pool
 ):
-    regulator = RegulatorFactory._meta.model.objects.get(username="rosa")
-    for key in ("oxford", "southampton"):
-        application = pool.pool_application_submit(
-            framework=framework,
-            trust=registry[key],
-            by=regulator,
-            route="nominated",
-            max_concurrent_arrangements=2,
-            senior_staff_days_per_month=Decimal(6),
-            max_travel_minutes=180,
-            incentive="no-fee",
-            services=[],
-            offered=[(areas["finance"], 4, "Strong finance")],
-        )
-        pool.pool_application_accredit(application=application, by=regulator, until=dt.date(2028, 12, 31))
-    pool.framework_advance(framework=framework, by=regulator)
-    pool.framework_advance(framework=framework, by=regulator)  # live
     ExecutiveFactory(username="sue", trust=registry["southampton"])
+    ExecutiveFactory(username="otto", trust=registry["oxford"])
     ExecutiveFactory(username="sam", trust=registry["supported"])
 
-    rosa = context_page(browser, live_server, "rosa")
+    rosa = new_page("rosa")
     rosa.goto("/arrangements/call-offs/new/")
     assert_accessible(rosa)
     rosa.get_by_label("Trust to support").select_option(label="Southbank Hospitals NHS Trust (RS9)")
@@ -107,36 +106,74 @@ def test_a_regulator_calls_off_a_team_and_the_invited_executive_accepts(
     rosa.get_by_role("button", name="Find pool candidates").click()
     expect(rosa.get_by_label("Southampton Example NHS Foundation Trust")).to_be_checked()
     assert_accessible(rosa)
-    # Invite one buddy only: Southampton leads on both needs.
-    rosa.get_by_label("Oxford Example NHS Foundation Trust").uncheck()
+    # Invite a team of two: both accredited members.
+    rosa.get_by_label("Oxford Example NHS Foundation Trust").check()
+    rosa.get_by_label("Southampton Example NHS Foundation Trust").check()
     rosa.get_by_role("button", name="Send invitations").click()
-    expect(rosa.locator("#invitations")).to_contain_text("Southampton Example NHS Foundation Trust")
+    invitations = rosa.locator("#invitations")
+    for name in ("Southampton Example NHS Foundation Trust", "Oxford Example NHS Foundation Trust"):
+        expect(invitations.get_by_role("row", name=name)).to_contain_text("Waiting for an answer")
+    expect(invitations.locator("tbody tr")).to_have_count(2)
+    assert_accessible(rosa)
     call_off_url = rosa.url
 
-    sue = context_page(browser, live_server, "sue")
-    sue.goto("/arrangements/notifications/")
-    expect(sue.get_by_role("link", name="Invitation to buddy Southbank Hospitals NHS Trust")).to_be_visible()
-    sue.get_by_role("link", name="Invitation to buddy Southbank Hospitals NHS Trust").click()
-    assert_accessible(sue)
-    sue.get_by_label("Accept").check()
-    sue.get_by_role("button", name="Send answer").click()
-    expect(sue.locator("#invitations")).to_contain_text("Accepted")
+    # Each invited executive finds the invitation and accepts it.
+    for username, trust in (
+        ("sue", "Southampton Example NHS Foundation Trust"),
+        ("otto", "Oxford Example NHS Foundation Trust"),
+    ):
+        executive = new_page(username)
+        executive.goto("/arrangements/notifications/")
+        invitation = executive.get_by_role("link", name="Invitation to buddy Southbank Hospitals NHS Trust")
+        expect(invitation).to_be_visible()
+        invitation.click()
+        assert_accessible(executive)
+        executive.get_by_label("Accept").check()
+        executive.get_by_role("button", name="Send answer").click()
+        expect(executive.locator("#invitations").get_by_role("row", name=trust)).to_contain_text("Accepted")
+    # Both buddies said yes, but the challenged trust has not: nothing is proposed yet.
+    expect(executive.locator("#call-off-status")).not_to_have_text("Agreed: arrangement proposed")
 
-    sam = context_page(browser, live_server, "sam")
+    # The challenged trust's executive accepts the team: the arrangement is proposed with both buddies.
+    sam = new_page("sam")
     sam.goto(call_off_url)
+    assert_accessible(sam)
     sam.get_by_label("Accept").check()
     sam.get_by_role("button", name="Send answer").click()
     expect(sam.locator("#call-off-status")).to_have_text("Agreed: arrangement proposed")
     sam.get_by_role("link", name="the arrangement is proposed").click()
     expect(sam.locator("h1 .govuk-tag")).to_have_text("Proposed")
+    buddies = sam.locator(".govuk-summary-list__row", has=sam.locator("dt", has_text="Buddies")).locator("li")
+    expect(buddies).to_have_count(2)
+    expect(buddies.filter(has_text="Southampton Example NHS Foundation Trust")).to_have_count(1)
+    expect(buddies.filter(has_text="Oxford Example NHS Foundation Trust")).to_have_count(1)
+    expect(buddies.filter(has_text="lead buddy")).to_have_count(1)
+    expect(buddies.filter(has_text="issue-specific buddy")).to_have_count(1)
     assert_accessible(sam)
 
 
-def test_an_executive_self_proposes_and_sees_a_competition_warning_for_a_neighbour(
-    browser, live_server, registry, areas
-):
+def test_the_pool_page_shows_coverage_with_a_gap_the_member_matrix_and_the_map(new_page, live_pool):
+    rosa = new_page("rosa")
+    rosa.goto(f"/matching/frameworks/{live_pool.pk}/")
+    rosa.get_by_role("link", name="See the pool's coverage").click()
+    expect(rosa.get_by_role("heading", name="The pool's coverage")).to_be_visible()
+    expect(rosa.locator("#member-count")).to_have_text("2 accredited members")
+    # Nobody offers maternity: a gap, highlighted; finance is covered by both.
+    coverage = rosa.locator("#coverage")
+    expect(coverage.get_by_role("row", name="Maternity")).to_contain_text("Gap")
+    expect(coverage.get_by_role("row", name="Maternity").locator(".govuk-tag--red")).to_have_text("Gap")
+    expect(coverage.get_by_role("row", name="Finance")).to_contain_text("Covered")
+    matrix = rosa.locator("#matrix")
+    expect(matrix.locator("tbody tr")).to_have_count(2)
+    expect(matrix.get_by_role("row", name="Oxford Example NHS Foundation Trust")).to_contain_text("4")
+    expect(rosa.locator("#pool-map")).to_have_attribute("data-markers-drawn", "2")
+    expect(rosa.locator("#pool-map path.leaflet-interactive")).to_have_count(2)
+    assert_accessible(rosa)
+
+
+def test_an_executive_self_proposes_and_sees_a_competition_warning_for_a_neighbour(new_page, registry, areas):
     ExecutiveFactory(username="sam", trust=registry["supported"])
-    sam = context_page(browser, live_server, "sam")
+    sam = new_page("sam")
     sam.goto("/arrangements/new/")
     assert_accessible(sam)
     sam.get_by_label("What the arrangement is for").fill("Finance peer support")

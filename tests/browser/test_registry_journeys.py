@@ -58,6 +58,8 @@ def test_a_regulator_signs_in_filters_the_directory_and_opens_a_profile(page, re
     page.locator(".moj-filter").get_by_label("Special measures", exact=True).check()
     page.get_by_role("button", name="Apply filters").click()
     expect(page.locator("#result-count")).to_have_text("1 trust found")
+    expect(page.locator(".moj-filter").get_by_label("Special measures", exact=True)).to_be_checked()
+    assert_accessible(page)
     page.get_by_role("link", name="Failing Valley NHS Trust").click()
 
     expect(page.get_by_role("heading", name="Failing Valley NHS Trust", level=1)).to_be_visible()
@@ -101,3 +103,5 @@ def test_the_map_shows_a_marker_for_every_trust_and_follows_the_filters(page, re
     page.get_by_role("button", name="Apply filters").click()
     expect(page.locator("#marker-count")).to_have_text("6 trusts on the map")
     expect(page.locator("#trust-map path.leaflet-interactive")).to_have_count(6)
+    expect(page.locator(".moj-filter").get_by_label("Midlands")).to_be_checked()
+    assert_accessible(page)

@@ -3,6 +3,7 @@
 import csv
 import datetime as dt
 import io
+import re
 from decimal import Decimal
 from pathlib import Path
 
@@ -131,3 +132,45 @@ def test_a_large_export_is_prepared_in_the_background_then_downloaded(page, prog
     name, data = downloaded(page, "Download arrangements-register-")
     assert name.endswith(".csv")
     assert len(list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))) == 4
+
+
+def test_programme_reports_follow_the_filters(page, programme):
+    sign_in(page, "rosa")
+    page.goto("/reports/")
+    page.get_by_role("link", name="Review compliance").click()
+    expect(page.get_by_role("heading", name="Review compliance", level=1)).to_be_visible()
+    # Only started arrangements have reviews to hold: the two active ones.
+    expect(page.locator("#result-count")).to_have_text("2 rows")
+    page.locator(".moj-filter").get_by_role("group", name="Status").get_by_label("Active", exact=True).check()
+    page.get_by_role("button", name="Apply filters").click()
+    expect(page).to_have_url(re.compile(r"status=active"))
+    expect(page.locator(".moj-filter").get_by_label("Active", exact=True)).to_be_checked()
+    expect(page.locator("#result-count")).to_have_text("2 rows")
+    expect(page.locator("#report-summary")).to_contain_text("Active arrangements with the next review due")
+    assert_accessible(page)
+    page.locator(".moj-filter").get_by_label("Active", exact=True).uncheck()
+    page.locator(".moj-filter").get_by_label("Proposed", exact=True).check()
+    page.get_by_role("button", name="Apply filters").click()
+    expect(page.get_by_text("Nothing to show for these filters yet.")).to_be_visible()
+    assert_accessible(page)
+
+    page.goto("/reports/")
+    page.get_by_role("link", name="Value for money").click()
+    expect(page.locator("#result-count")).to_have_text("3 rows")
+    page.locator(".moj-filter").get_by_role("group", name="Status").get_by_label("Active", exact=True).check()
+    page.get_by_role("button", name="Apply filters").click()
+    expect(page.locator("#result-count")).to_have_text("2 rows")
+    expect(page.locator("main table")).to_contain_text("Finance recovery")
+    expect(page.locator("main table")).not_to_contain_text("Maternity safety")
+    expect(page.locator("#report-summary")).to_contain_text("A consultancy would have charged")
+    assert_accessible(page)
+    # A date that does not exist is explained, and the page stays accessible.
+    group = page.locator(".moj-filter").get_by_role("group", name="Planned start on or after")
+    group.get_by_label("Day").fill("31")
+    group.get_by_label("Month").fill("2")
+    group.get_by_label("Year").fill("2027")
+    page.get_by_role("button", name="Apply filters").click()
+    group = page.locator(".moj-filter").get_by_role("group", name="Planned start on or after")
+    in_error = group.locator("xpath=ancestor-or-self::*[contains(@class, 'govuk-form-group--error')]").last
+    expect(in_error.locator(".govuk-error-message")).to_be_visible()
+    assert_accessible(page)
