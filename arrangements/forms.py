@@ -99,7 +99,11 @@ class ProposeForm(forms.Form):
 
 
 class DeclineForm(forms.Form):
-    reason = forms.CharField(label="Why is it declined?", widget=forms.Textarea)
+    reason = forms.CharField(
+        label="Why is it declined?",
+        widget=forms.Textarea,
+        error_messages={"required": "Say why it is declined, so the trust can propose another buddy"},
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -108,11 +112,17 @@ class DeclineForm(forms.Form):
 
 class TerminateForm(forms.Form):
     reason = forms.ChoiceField(
-        label="Why is it ending?", choices=Arrangement.EndReason.choices, widget=forms.RadioSelect
+        label="Why is it ending?",
+        choices=Arrangement.EndReason.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Select why the arrangement is ending"},
     )
     notes = forms.CharField(label="More about why", widget=forms.Textarea, required=False)
     handover = forms.CharField(
-        label="Handover notes", widget=forms.Textarea, help_text="What happens to the work now, and who picks it up"
+        label="Handover notes",
+        widget=forms.Textarea,
+        help_text="What happens to the work now, and who picks it up",
+        error_messages={"required": "Enter handover notes: what happens to the work now, and who picks it up"},
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -219,13 +229,24 @@ class TermsForm(forms.ModelForm):
 
 class WorkstreamForm(forms.Form):
     area = forms.ModelChoiceField(
-        label="Expertise area", queryset=ExpertiseArea.objects.all(), empty_label="Choose an area"
+        label="Expertise area",
+        queryset=ExpertiseArea.objects.all(),
+        empty_label="Choose an area",
+        error_messages={"required": "Select the expertise area of the workstream"},
     )
     buddy = forms.ModelChoiceField(
         label="Buddy trust leading it", queryset=Trust.objects.none(), required=False, empty_label="Not decided"
     )
-    supported_lead = forms.CharField(label="Lead at the supported trust", max_length=200)
-    buddy_lead = forms.CharField(label="Lead at the buddy trust", max_length=200)
+    supported_lead = forms.CharField(
+        label="Lead at the supported trust",
+        max_length=200,
+        error_messages={"required": "Enter who leads the workstream at the supported trust"},
+    )
+    buddy_lead = forms.CharField(
+        label="Lead at the buddy trust",
+        max_length=200,
+        error_messages={"required": "Enter who leads the workstream at the buddy trust"},
+    )
 
     def __init__(self, *args: Any, arrangement: Arrangement, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -240,7 +261,9 @@ class WorkstreamForm(forms.Form):
 
 
 class MilestoneForm(forms.Form):
-    title = forms.CharField(label="Milestone", max_length=200)
+    title = forms.CharField(
+        label="Milestone", max_length=200, error_messages={"required": "Enter what the milestone is"}
+    )
     due_date = DateInputField(label="Due date")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -366,4 +366,6 @@ class PoolDecision(models.Model):
         ordering = ["-at", "-pk"]
 
     def __str__(self) -> str:
-        return f"{self.get_action_display()}: {self.application.trust.ods_code} ({self.at:%d %b %Y})"
+        return (
+            f"{self.get_action_display()}: {self.application.trust.ods_code} ({timezone.localtime(self.at):%d %b %Y})"
+        )

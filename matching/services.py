@@ -475,6 +475,10 @@ def pool_application_submit(
     framework = Framework.objects.select_for_update().get(pk=framework.pk)
     if framework.status != Framework.Status.OPEN:
         raise PoolError(f"{framework.name} is not open for applications")
+    if trust.improvement_status == Trust.ImprovementStatus.SPECIAL_MEASURES:
+        # The pool exists to support trusts in special measures; one of them cannot be a buddy (matching
+        # excludes it too), whether it applies itself or is nominated.
+        raise PoolError(f"{trust.name} is in special measures, so it cannot join the pool")
     if not offered:
         raise PoolError("Offer at least one area of expertise, with evidence")
     lots = set(framework.lots.values_list("pk", flat=True))

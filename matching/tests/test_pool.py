@@ -206,6 +206,12 @@ def test_invalid_declarations_are_refused(registry, framework, regulator, change
     assert not PoolApplication.objects.exists()
 
 
+def test_a_trust_in_special_measures_cannot_join_the_pool(registry, framework, regulator):
+    with pytest.raises(PoolError, match="is in special measures, so it cannot join the pool"):
+        apply(framework, registry["supported"], regulator)
+    assert not PoolApplication.objects.exists()
+
+
 def test_one_live_application_per_trust(registry, framework, regulator):
     apply(framework, registry["oxford"], regulator)
     with pytest.raises(PoolError, match="already has an application"):
@@ -394,7 +400,7 @@ def test_the_pool_page_shows_gaps_and_runs_the_same_queries_whatever_the_size(cl
 
 def test_the_pool_csv_writes_a_trust_name_that_looks_like_a_formula_as_text(client, regulator, registry, framework):
     oxford = registry["oxford"]
-    oxford.name = "=HYPERLINK(\"http://evil.example\",\"Oxford\")"
+    oxford.name = '=HYPERLINK("http://evil.example","Oxford")'
     oxford.save()
     application = apply(framework, oxford, regulator)
     go_live(framework, regulator)
