@@ -19,6 +19,10 @@ class ExportRecordAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
+    def has_delete_permission(self, request, obj=None):
+        # An audit trail no one can edit or delete, superusers included.
+        return False
+
 
 @admin.register(ExportJob)
 class ExportJobAdmin(admin.ModelAdmin):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from pathlib import Path
 
@@ -94,6 +95,36 @@ class ExportRecord(models.Model):
         )
 
 
+# reports.tasks.run_export's time limits: an export of a few hundred thousand rows takes minutes.
+EXPORT_SOFT_TIME_LIMIT = 1800
+EXPORT_TIME_LIMIT = 1860
+# A worker is killed at the hard limit, so a job still "running" this long after it was claimed has no live
+# worker (it died, or was killed mid-export) and may be claimed again. The margin covers clocks and queueing.
+EXPORT_STALE_AFTER = dt.timedelta(seconds=EXPORT_TIME_LIMIT + 300)
+
+
+def _stale_q() -> Q:
+    before = timezone.now() - EXPORT_STALE_AFTER
+    return Q(status="running") & (Q(started_at__lt=before) | Q(started_at__isnull=True))
+
+
+class ExportJobQuerySet(models.QuerySet["ExportJob"]):
+    # Conditions on the row itself, never a subquery: PostgreSQL re-checks them on the locked row when two
+    # workers UPDATE at once, so only one claim wins.
+
+    def stale(self) -> ExportJobQuerySet:
+        """Running, but claimed longer ago than a live worker could still be writing it: its worker died."""
+        return self.filter(_stale_q())
+
+    def claimable(self) -> ExportJobQuerySet:
+        """What a worker may claim (reports.services.export_job_claim): waiting, or running but stale."""
+        return self.filter(Q(status="pending") | _stale_q())
+
+    def restartable(self) -> ExportJobQuerySet:
+        """What its owner may start again (reports.services.export_job_restart): waiting, failed, or stale."""
+        return self.filter(Q(status__in=["pending", "failed"]) | _stale_q())
+
+
 class ExportJob(models.Model):
     """An export too large to download at once: a Celery task writes the file and reports progress."""
 
@@ -121,6 +152,8 @@ class ExportJob(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
+    objects = ExportJobQuerySet.as_manager()
+
     class Meta:
         ordering = ["-created_at", "-pk"]
         constraints = [
@@ -145,6 +178,17 @@ class ExportJob(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in {self.Status.DONE, self.Status.FAILED}
+
+    @property
+    def is_stale(self) -> bool:
+        """Still "running" past the time any live worker could take (ExportJobQuerySet.stale, for one job)."""
+        if self.status != self.Status.RUNNING:
+            return False
+        return self.started_at is None or self.started_at < timezone.now() - EXPORT_STALE_AFTER
+
+    @property
+    def can_restart(self) -> bool:
+        return self.status in {self.Status.PENDING, self.Status.FAILED} or self.is_stale
 
     @property
     def path(self) -> Path:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import os
 import secrets
 from typing import Any
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -14,13 +16,30 @@ from django.utils import timezone
 from buddying.models import User
 from reports import exports, selectors
 from reports.filters import apply_filters, filters_from_json
-from reports.models import ExportJob, ExportRecord
+from reports.models import EXPORT_STALE_AFTER, ExportJob, ExportRecord
 from reports.permissions import can_view_report, reportable_arrangements
 
 logger = logging.getLogger(__name__)
 
 # Exports with more rows than this are written by a worker; smaller ones download at once.
 DEFAULT_ASYNC_ROWS = 5000
+
+# What the owner reads on the export's page when it fails (the details go to the log).
+UNEXPECTED = "Something went wrong while preparing the file. Try again; if it fails again, contact the service desk."
+TOO_LONG = "The file took too long to prepare and was stopped. Try again, or add filters to export fewer rows."
+
+
+class ExportFailed(Exception):
+    """An export that cannot be written, with a reason its owner can read and act on."""
+
+
+class ExportJobBusy(Exception):
+    """Another worker is writing this export. If that worker has died, it can be claimed again at `stale_at`."""
+
+    def __init__(self, *, job_id: int, stale_at: dt.datetime) -> None:
+        super().__init__(f"Export {job_id} is being written by another worker until {stale_at:%Y-%m-%d %H:%M:%S%z}")
+        self.job_id = job_id
+        self.stale_at = stale_at
 
 
 def async_threshold() -> int:
@@ -76,77 +95,134 @@ def _enqueue(job: ExportJob) -> None:
     transaction.on_commit(lambda: run_export.delay(job.pk), robust=True)
 
 
-def export_job_restart(*, job: ExportJob) -> None:
-    """Enqueue a waiting export again (after a broker outage). Does nothing to one that has started."""
-    if job.status == ExportJob.Status.PENDING:
-        _enqueue(job)
+def export_job_restart(*, job: ExportJob) -> bool:
+    """Start an export again, for its owner: one still waiting (after a broker outage), one that failed, or one
+    whose worker died mid-export (still "running" past the task's time limit: ExportJobQuerySet.stale).
+
+    A conditional UPDATE back to pending, then the task is enqueued: one being written, or done, is left alone.
+    Returns whether it was started again.
+    """
+    with transaction.atomic():
+        restarted = (
+            ExportJob.objects.restartable()
+            .filter(pk=job.pk)
+            .update(
+                status=ExportJob.Status.PENDING, progress=0, rows_written=0, error="", started_at=None, finished_at=None
+            )
+        )
+        if restarted:
+            _enqueue(job)
+    return bool(restarted)
+
+
+def export_job_claim(*, job_id: int) -> bool:
+    """Claim a queued export for this worker: pending (or running but stale) -> running, in one conditional UPDATE.
+
+    Of two workers that try at once, one wins; a job running on a live worker cannot be claimed.
+    """
+    return bool(
+        ExportJob.objects.claimable()
+        .filter(pk=job_id)
+        .update(
+            status=ExportJob.Status.RUNNING,
+            started_at=timezone.now(),
+            progress=0,
+            rows_written=0,
+            error="",
+            finished_at=None,
+        )
+    )
+
+
+def _delete_leftovers(storage: Any, job_id: int) -> None:
+    """Half-written files of a worker that died while writing this job (their names start with its id)."""
+    if not os.path.isdir(storage.location):
+        return
+    _folders, files = storage.listdir("")
+    for name in files:
+        if name.startswith(f"{job_id}-"):
+            storage.delete(name)
 
 
 def export_job_execute(*, job_id: int) -> bool:
-    """Write a queued export once. Returns False if another worker has claimed it already.
+    """Write a queued export once. Returns False if it is finished already (or gone).
 
-    The claim is a conditional UPDATE (pending -> running), so a task delivered twice writes once.
+    The claim is a conditional UPDATE (export_job_claim), so a task delivered twice writes once. A job another
+    worker is still writing raises ExportJobBusy, saying when it could be claimed if that worker has died: a task
+    redelivered after its worker was lost (reports.tasks.run_export) waits until then and takes it over.
     The rows are scoped to the person who asked, as they are when they download at once.
+    Any error while writing marks the job failed with a message its owner can read, and removes the file.
     """
-    claimed = ExportJob.objects.filter(pk=job_id, status=ExportJob.Status.PENDING).update(
-        status=ExportJob.Status.RUNNING, started_at=timezone.now()
-    )
-    if not claimed:
+    if not export_job_claim(job_id=job_id):
+        current = ExportJob.objects.filter(pk=job_id).values_list("status", "started_at").first()
+        if current is not None and current[0] == ExportJob.Status.RUNNING:
+            raise ExportJobBusy(job_id=job_id, stale_at=(current[1] or timezone.now()) + EXPORT_STALE_AFTER)
         return False
     job = ExportJob.objects.select_related("requested_by").get(pk=job_id)
     name = f"{job.pk}-{secrets.token_hex(8)}.{job.file_format}"
     storage = job.file.storage
-    path = None
     try:
-        definition = selectors.report_definition(job.report)
-        if definition is None or not can_view_report(job.requested_by, job.report):
-            raise PermissionError("You can no longer see this report")
-        queryset = reportable_arrangements(job.requested_by)
-        if definition.filterable:
-            report_filter, valid = apply_filters(queryset, filters_from_json(job.filters))
-            if not valid:
-                raise ValueError("The filters are not valid")
-            queryset = report_filter.qs
-        context = selectors.Context()
-        total = max(job.total_rows, 1)
-        last = [0]
-
-        def progress(rows: int) -> None:
-            percent = min(99, rows * 100 // total)
-            if percent >= last[0] + 5:
-                last[0] = percent
-                ExportJob.objects.filter(pk=job_id).update(progress=percent, rows_written=rows)
-
-        rows = selectors.report_rows(definition, queryset, context)
-        path = storage.path(name)
-        os.makedirs(storage.location, exist_ok=True)
-        with open(path, "wb") as target:
-            if job.file_format == ExportJob.Format.CSV:
-                written = exports.write_csv(definition.columns, rows, target, on_rows=progress)
-            else:
-                written = exports.write_xlsx(definition.columns, rows, target, title=definition.title, on_rows=progress)
+        _delete_leftovers(storage, job.pk)
+        written = _write(job, storage, name)
+        with transaction.atomic():
+            ExportJob.objects.filter(pk=job_id).update(
+                status=ExportJob.Status.DONE,
+                progress=100,
+                rows_written=written,
+                file=name,
+                finished_at=timezone.now(),
+            )
+            export_record(
+                user=job.requested_by,
+                report=job.report,
+                file_format=job.file_format,
+                filters=job.filters,
+                row_count=written,
+                job=job,
+            )
     except Exception as error:
-        logger.exception("Export %s failed", job_id)
-        if path is not None:
-            storage.delete(name)
+        if isinstance(error, ExportFailed):
+            message = str(error)
+        elif isinstance(error, SoftTimeLimitExceeded):
+            logger.warning("Export %s stopped at the time limit", job_id)
+            message = TOO_LONG
+        else:
+            logger.exception("Export %s failed", job_id)
+            message = UNEXPECTED
+        try:
+            storage.delete(name)  # nothing to do if it was never written
+        except OSError:
+            logger.exception("Could not delete the partial file of export %s", job_id)
         ExportJob.objects.filter(pk=job_id).update(
-            status=ExportJob.Status.FAILED, error=str(error) or error.__class__.__name__, finished_at=timezone.now()
-        )
-        return True
-    with transaction.atomic():
-        ExportJob.objects.filter(pk=job_id).update(
-            status=ExportJob.Status.DONE,
-            progress=100,
-            rows_written=written,
-            file=name,
-            finished_at=timezone.now(),
-        )
-        export_record(
-            user=job.requested_by,
-            report=job.report,
-            file_format=job.file_format,
-            filters=job.filters,
-            row_count=written,
-            job=job,
+            status=ExportJob.Status.FAILED, error=message, finished_at=timezone.now()
         )
     return True
+
+
+def _write(job: ExportJob, storage: Any, name: str) -> int:
+    """Write the job's rows to `name` in the exports storage; returns the number of rows."""
+    definition = selectors.report_definition(job.report)
+    if definition is None or not can_view_report(job.requested_by, job.report):
+        raise ExportFailed("You can no longer see this report")
+    queryset = reportable_arrangements(job.requested_by)
+    if definition.filterable:
+        report_filter, valid = apply_filters(queryset, filters_from_json(job.filters))
+        if not valid:
+            raise ExportFailed("The filters are not valid")
+        queryset = report_filter.qs
+    context = selectors.Context()
+    total = max(job.total_rows, 1)
+    last = [0]
+
+    def progress(rows: int) -> None:
+        percent = min(99, rows * 100 // total)
+        if percent >= last[0] + 5:
+            last[0] = percent
+            ExportJob.objects.filter(pk=job.pk).update(progress=percent, rows_written=rows)
+
+    rows = selectors.report_rows(definition, queryset, context)
+    os.makedirs(storage.location, exist_ok=True)
+    with open(storage.path(name), "wb") as target:
+        if job.file_format == ExportJob.Format.CSV:
+            return exports.write_csv(definition.columns, rows, target, on_rows=progress)
+        return exports.write_xlsx(definition.columns, rows, target, title=definition.title, on_rows=progress)

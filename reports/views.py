@@ -9,6 +9,7 @@ from __future__ import annotations
 import tempfile
 from typing import Any
 
+from django.contrib import messages
 from django.http import (
     FileResponse,
     Http404,
@@ -201,7 +202,9 @@ def pack(request: HttpRequest, pk: int) -> HttpResponse:
 def export_job(request: HttpRequest, pk: int) -> HttpResponse:
     job = permissions.get_export_job_or_404(request.user, pk)
     definition = selectors.report_definition(job.report)
-    return render(request, "reports/export_job.html", {"job": job, "definition": definition})
+    return render(
+        request, "reports/export_job.html", {"job": job, "definition": definition, "can_restart": job.can_restart}
+    )
 
 
 @require_GET
@@ -215,14 +218,19 @@ def export_job_status(request: HttpRequest, pk: int) -> JsonResponse:
             "finished": job.is_finished,
             "download_url": reverse("reports:export-download", args=[job.pk]) if job.status == "done" else None,
             "error": job.error,
+            "can_restart": job.can_restart,
         }
     )
 
 
 @require_POST
 def export_job_restart(request: HttpRequest, pk: int) -> HttpResponse:
+    """Try again: an export still waiting, one that failed, or one whose worker died (see services)."""
     job = permissions.get_export_job_or_404(request.user, pk)
-    services.export_job_restart(job=job)
+    if services.export_job_restart(job=job):
+        messages.success(request, "The export has been started again")
+    elif job.status == ExportJob.Status.RUNNING:
+        messages.info(request, "The export is still being prepared, so it was not started again")
     return redirect(job)
 
 

@@ -1,8 +1,16 @@
 """A small programme built through the arrangements services, at known dates, for report contents.
 
+    D  fifth_trust (RF6)                     <- own_trust (RA1)     completed Oct 2026 (objectives met, by the buddy)
     A  own_trust (RA1, in special measures)  <- buddy_trust (RC3)   active, red RAG, 1 review, left SM while buddied
-    B  other_trust (RB2)                     <- welsh_trust (RD4)   ended early (poor cultural fit); title "=cmd..."
-    C  fourth_trust (RE5, a name with an emoji) <- buddy_trust (RC3)   active since May 2027, first review still due
+    B  other_trust (RB2, special measures Dec 2026 to Feb 2027) <- welsh_trust (RD4)
+                                                                    ended early (poor cultural fit); title "=cmd..."
+                                                                    other_trust left SM while B was active
+    C  fourth_trust (RE5, a name with an emoji) <- buddy_trust (RC3)   active since May 2027, first review still due;
+                                                                    needs recorded 10 April, agreed 1 May (21 days)
+
+own_trust's executive sees A and D (own_trust is a party to both); every report also holds other trusts'
+arrangements (B, C) for the regulator, so an executive's scope can be checked in every one of them:
+endings (B's early ending), value for money (B's costs), time to agreement (C), outcomes (B).
 
 The clock stops at 15 June 2027 (Europe/London): A's review due 1 June is overdue; C's due 1 August is due.
 """
@@ -30,6 +38,7 @@ WELSH_NAME = "Ysbyty Gwynedd \u2013 Bro Ddyfrdwy \u2018quoted\u2019"
 # An emoji in a name: CSV and XLSX keep it; a PDF pack draws it as a missing glyph (no emoji font).
 FOURTH_NAME = "Fourth Hospitals NHS Trust \U0001f3e5"
 INJECTION_TITLE = "=cmd|' /C calc'!A0"
+FIFTH_NAME = "Fifth Community NHS Trust"
 
 
 def at(year, month, day, hour=10):
@@ -76,8 +85,42 @@ def own_trust(clock):
 def programme(clock, own_trust, other_trust, regulator, executive, other_executive):
     """Three arrangements made through the services; returns them and the people and trusts involved."""
     time_machine = clock
+    # D: own_trust buddies the fifth trust, from September to October 2026, and completes it.
+    time_machine.move_to(at(2026, 9, 7), tick=False)
+    fifth_trust = TrustFactory(ods_code="RF6", name=FIFTH_NAME, latitude=51.0, longitude=-1.0)
+    fifth_executive = ExecutiveFactory(username="fifth-executive", trust=fifth_trust)
+    d = services.arrangement_propose(
+        supported=fifth_trust,
+        buddies=[BuddySpec(buddy=own_trust)],
+        title="Discharge planning",
+        origin="self-proposed",
+        tier="light-touch",
+        planned_start=dt.date(2026, 9, 7),
+        planned_end=dt.date(2026, 12, 31),
+        by=fifth_executive,
+    )
+    services.arrangement_agree(arrangement=d, by=regulator)
+    sign_all(draft_terms(d, fifth_executive), fifth_executive, executive)
+    services.input_record(
+        arrangement=d,
+        by=executive,
+        fields={
+            "kind": "visit",
+            "date": dt.date(2026, 9, 20),
+            "description": "Discharge lounge visit",
+            "people_supported": 3,
+            "people_buddy": 2,
+            "staff_days": Decimal(1),
+            "fee": Decimal(250),
+            "consultancy_estimate": Decimal(1000),
+        },
+    )
+    time_machine.move_to(at(2026, 10, 20), tick=False)
+    services.arrangement_complete(arrangement=d, by=executive, notes="Discharge checklist in use")
+
     time_machine.move_to(at(2026, 10, 1), tick=False)
     finance = ExpertiseAreaFactory(slug="finance", name="Finance")
+    maternity = ExpertiseAreaFactory(slug="maternity", name="Maternity")
     ImprovementNeedFactory(trust=own_trust, area=finance, recorded_at=at(2026, 10, 1))
     buddy_trust = TrustFactory(
         ods_code="RC3", name="Buddy Hospitals NHS Foundation Trust", latitude=52.2, longitude=0.12
@@ -154,6 +197,12 @@ def programme(clock, own_trust, other_trust, regulator, executive, other_executi
     own_trust.improvement_status = Trust.ImprovementStatus.RECOVERY
     own_trust.save()
 
+    # other_trust goes into special measures on 1 December 2026 (before B) and leaves them on 1 February 2027.
+    time_machine.move_to(at(2026, 12, 1), tick=False)
+    other_trust.improvement_status = Trust.ImprovementStatus.SPECIAL_MEASURES
+    other_trust.improvement_status_since = dt.date(2026, 12, 1)
+    other_trust.save()
+
     # B: other_trust supported by the Welsh trust, then ended early for a poor fit.
     time_machine.move_to(at(2027, 1, 4), tick=False)
     b = services.arrangement_propose(
@@ -167,7 +216,8 @@ def programme(clock, own_trust, other_trust, regulator, executive, other_executi
         by=other_executive,
     )
     services.arrangement_agree(arrangement=b, by=regulator)
-    sign_all(draft_terms(b, other_executive), other_executive, welsh_executive)
+    # In special measures, so the regulator signs too.
+    sign_all(draft_terms(b, other_executive), other_executive, welsh_executive, regulator)
     services.input_record(
         arrangement=b,
         by=welsh_executive,
@@ -182,6 +232,10 @@ def programme(clock, own_trust, other_trust, regulator, executive, other_executi
             "consultancy_estimate": Decimal(3000),
         },
     )
+    time_machine.move_to(at(2027, 2, 1), tick=False)
+    other_trust.improvement_status = Trust.ImprovementStatus.RECOVERY
+    other_trust.improvement_status_since = dt.date(2027, 2, 1)
+    other_trust.save()
     time_machine.move_to(at(2027, 2, 20), tick=False)
     services.arrangement_terminate(
         arrangement=b,
@@ -192,6 +246,8 @@ def programme(clock, own_trust, other_trust, regulator, executive, other_executi
     )
 
     # C: fourth_trust supported by buddy_trust, active from 1 May 2027: first review due 1 August.
+    # Its maternity need was recorded on 10 April: 21 days to agreement.
+    ImprovementNeedFactory(trust=fourth_trust, area=maternity, recorded_at=at(2027, 4, 10))
     time_machine.move_to(at(2027, 5, 1), tick=False)
     c = services.arrangement_propose(
         supported=fourth_trust,
@@ -207,18 +263,22 @@ def programme(clock, own_trust, other_trust, regulator, executive, other_executi
     sign_all(draft_terms(c, fourth_executive), fourth_executive, buddy_executive)
 
     time_machine.move_to(at(2027, 6, 15, 12), tick=False)
-    for arrangement in (a, b, c):
+    for arrangement in (a, b, c, d):
         arrangement.refresh_from_db()
+    other_trust.refresh_from_db()
     return {
         "a": a,
         "b": b,
         "c": c,
+        "d": d,
         "finance": finance,
+        "maternity": maternity,
         "own_trust": own_trust,
         "other_trust": other_trust,
         "buddy_trust": buddy_trust,
         "welsh_trust": welsh_trust,
         "fourth_trust": fourth_trust,
+        "fifth_trust": fifth_trust,
         "buddy_executive": buddy_executive,
     }
 
