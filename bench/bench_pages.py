@@ -103,6 +103,7 @@ def main() -> int:
         "ideal_max_minutes": "120",
         "max_minutes": "180",
         "size": "10",
+        "team_size": "3",
         "action": "shortlist",
     }
     explorer = f"/matching/trusts/{supported.ods_code}/"
