@@ -17,33 +17,42 @@ from matching.models import PoolApplication
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def live_framework(regulator, finance, buddy_trust):
+def live_pool(*, name, members, regulator, finance):
+    """A live framework (finance its only lot) with these trusts accredited as members, through the services."""
     framework = pool.framework_create(
         by=regulator,
-        name="Framework",
+        name=name,
         term_start=dt.date(2026, 1, 1),
         term_end=dt.date(2029, 1, 1),
         lots=[finance],
         fees={"superbuddy": Decimal(100_000)},
     )
     framework = pool.framework_advance(framework=framework, by=regulator)
-    application = pool.pool_application_submit(
-        framework=framework,
-        trust=buddy_trust,
-        by=regulator,
-        route="nominated",
-        max_concurrent_arrangements=2,
-        senior_staff_days_per_month=Decimal(6),
-        max_travel_minutes=180,
-        incentive="no-fee",
-        services=[],
-        offered=[(finance, 5, "Best in class")],
-    )
-    framework = pool.framework_advance(framework=framework, by=regulator)
-    framework = pool.framework_advance(framework=framework, by=regulator)
-    pool.pool_application_accredit(application=application, by=regulator, until=dt.date(2028, 12, 31))
+    applications = [
+        pool.pool_application_submit(
+            framework=framework,
+            trust=trust,
+            by=regulator,
+            route="nominated",
+            max_concurrent_arrangements=2,
+            senior_staff_days_per_month=Decimal(6),
+            max_travel_minutes=180,
+            incentive="no-fee",
+            services=[],
+            offered=[(finance, 5, "Best in class")],
+        )
+        for trust in members
+    ]
+    while framework.status != "live":
+        framework = pool.framework_advance(framework=framework, by=regulator)
+    for application in applications:
+        pool.pool_application_accredit(application=application, by=regulator, until=dt.date(2028, 12, 31))
     return framework
+
+
+@pytest.fixture
+def live_framework(regulator, finance, buddy_trust):
+    return live_pool(name="Framework", members=[buddy_trust], regulator=regulator, finance=finance)
 
 
 @pytest.fixture
@@ -167,30 +176,7 @@ def test_a_second_executive_of_the_buddy_sees_the_invitation(call_off, buddy_tru
 
 def test_a_member_of_another_framework_is_not_called_off_under_this_one(own_trust, regulator, live_framework, finance):
     elsewhere = TrustFactory(ods_code="RY7", name="Elsewhere Hospitals NHS Trust")
-    other = pool.framework_create(
-        by=regulator,
-        name="Other framework",
-        term_start=dt.date(2026, 1, 1),
-        term_end=dt.date(2029, 1, 1),
-        lots=[finance],
-        fees={},
-    )
-    other = pool.framework_advance(framework=other, by=regulator)
-    application = pool.pool_application_submit(
-        framework=other,
-        trust=elsewhere,
-        by=regulator,
-        route="nominated",
-        max_concurrent_arrangements=2,
-        senior_staff_days_per_month=Decimal(4),
-        max_travel_minutes=180,
-        incentive="no-fee",
-        services=[],
-        offered=[(finance, 4, "Turnaround")],
-    )
-    while other.status != "live":
-        other = pool.framework_advance(framework=other, by=regulator)
-    pool.pool_application_accredit(application=application, by=regulator, until=dt.date(2028, 12, 31))
+    live_pool(name="Other framework", members=[elsewhere], regulator=regulator, finance=finance)
     with pytest.raises(ArrangementError, match="not an accredited member of the Framework pool"):
         services.call_off_create(
             supported=own_trust,
