@@ -29,6 +29,8 @@ class ArrangementReportFilterForm(forms.Form):
             Field.select("area", label_size=Size.SMALL),
             Field("start_from", legend_size=Size.SMALL),
             Field("start_to", legend_size=Size.SMALL),
+            Field("review_by", legend_size=Size.SMALL),
+            Field("ended_from", legend_size=Size.SMALL),
             Submit("apply", "Apply filters", css_class="govuk-!-margin-top-4"),
         )
 
@@ -66,11 +68,22 @@ class ArrangementReportFilter(django_filters.FilterSet):
     start_to = GdsDateFilter(
         label="Planned start on or before", field_name="planned_start", lookup_expr="lte", required=False
     )
+    review_by = GdsDateFilter(label="Next review due on or before", method="filter_review_by", required=False)
+    # ended_at is a moment; the filter is a Europe/London day (USE_TZ converts __date to the current zone).
+    ended_from = GdsDateFilter(
+        label="Ended on or after", field_name="ended_at", lookup_expr="date__gte", required=False
+    )
 
     class Meta:
         model = Arrangement
         fields: list[str] = []
         form = ArrangementReportFilterForm
+
+    def filter_review_by(self, queryset: QuerySet[Arrangement], name: str, value: Any) -> QuerySet[Arrangement]:
+        """Running arrangements (active or paused) whose next review falls due by the date: an ended one has none."""
+        if value is None:
+            return queryset
+        return queryset.filter(status__in=["active", "paused"], next_review_due__lte=value)
 
     def filter_area(
         self, queryset: QuerySet[Arrangement], name: str, value: ExpertiseArea | None
@@ -84,7 +97,9 @@ class ArrangementReportFilter(django_filters.FilterSet):
 
 
 # The query-string names the filter reads (a date is entered as name_0, name_1, name_2).
-DATE_PARAMS = tuple(f"{name}_{part}" for name in ("start_from", "start_to") for part in range(3))
+DATE_PARAMS = tuple(
+    f"{name}_{part}" for name in ("start_from", "start_to", "review_by", "ended_from") for part in range(3)
+)
 FILTER_PARAMS = ("status", "tier", "origin", "region", "area", *DATE_PARAMS)
 
 

@@ -296,6 +296,9 @@ def test_every_export_is_recorded_with_who_what_filters_and_rows(client, regulat
         ({"start_from_0": "1", "start_from_1": "1", "start_from_2": "2027"}, {"b", "c"}),
         ({"start_to_0": "31", "start_to_1": "3", "start_to_2": "2027"}, {"a", "b", "d"}),
         ({"region": "north-west"}, set()),
+        # Only running arrangements have a next review; B (ended) still has the date it had.
+        ({"review_by_0": "30", "review_by_1": "6", "review_by_2": "2027"}, {"a"}),
+        ({"ended_from_0": "1", "ended_from_1": "1", "ended_from_2": "2027"}, {"b"}),
     ],
 )
 def test_the_register_filters(client, regulator, programme, params, expected):
