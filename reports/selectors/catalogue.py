@@ -114,8 +114,9 @@ REGISTER_COLUMNS = (
     Column("backfill", "Backfill costs (£)", "money", 12),
     Column("total_cost", "Total cost (£)", "money", 12),
     Column("consultancy", "Consultancy estimate (£)", "money", 12),
-    Column("people_supported", "People from the supported trust", "int", 10),
-    Column("people_buddy", "People from buddy trusts", "int", 10),
+    # Each input records who took part in it, so these count attendances: one person at two visits is two.
+    Column("people_supported", "Supported trust attendances (people over all inputs)", "int", 12),
+    Column("people_buddy", "Buddy trust attendances (people over all inputs)", "int", 12),
     Column("end_reason", "Reason for ending", "label", 18),
 )
 
