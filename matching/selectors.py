@@ -339,3 +339,16 @@ def pool_coverage(*, framework: Framework, members: list[PoolMember]) -> list[Co
         )
         for lot in lots
     ]
+
+
+def values_statements(ods_codes: list[str]) -> dict[str, str]:
+    """Each trust's values statement in its own words, by ODS code (one query).
+
+    The engine scores cultural fit on the staff survey themes; the statements are free text for the
+    regulator to read side by side, since the review found shared values matter more than structure.
+    """
+    return dict(
+        CultureProfile.objects.filter(trust__ods_code__in=ods_codes)
+        .exclude(values_statement="")
+        .values_list("trust__ods_code", "values_statement")
+    )

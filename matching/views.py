@@ -63,6 +63,12 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
         context["runs"] = selectors.recent_runs(trust=run.supported)
     if run.kind == MatchRun.Kind.SHORTLIST:
         context["map_markers"] = selectors.shortlist_markers(run)
+        ranked = run.results["ranked"]
+        values = selectors.values_statements([run.supported.ods_code, *(c["ods_code"] for c in ranked)])
+        context["supported_values"] = values.get(run.supported.ods_code, "")
+        context["ranked"] = [
+            {**candidate, "values_statement": values.get(candidate["ods_code"], "")} for candidate in ranked
+        ]
     if run.kind == MatchRun.Kind.WAVE and run.status == MatchRun.Status.DONE:
         context["wave_markers"], context["wave_lines"] = selectors.wave_map(run)
         context["allocated"] = sum(1 for allocation in run.results["allocations"] if allocation["members"])

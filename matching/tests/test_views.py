@@ -98,6 +98,19 @@ def test_the_explorer_offers_a_shortlist_of_ten_and_a_team_of_at_most_three(clie
     assert (again["size"].value(), again["team_size"].value()) == (10, 3)
 
 
+def test_the_shortlist_shows_each_trusts_values_in_its_own_words_beside_the_scores(client, regulator, registry):
+    from buddying.models import CultureProfile
+
+    CultureProfile.objects.filter(trust=registry["supported"]).update(values_statement="Patients first, always")
+    CultureProfile.objects.filter(trust=registry["oxford"]).update(values_statement="Open, kind and learning")
+    client.force_login(regulator)
+    response = client.post(reverse("matching:explorer", kwargs={"ods_code": "RS9"}), _form())
+    page = client.get(response.url).content.decode()
+    assert "Southbank Hospitals NHS Trust's values, in its own words" in page
+    assert "Patients first, always" in page
+    assert "Open, kind and learning" in page
+
+
 def test_building_a_team_shows_who_leads_on_what(client, regulator, registry):
     client.force_login(regulator)
     response = client.post(
