@@ -1,4 +1,4 @@
-"""File formats: CSV streamed row by row, XLSX in openpyxl's write-only mode, PDF with WeasyPrint (offline).
+"""File formats: CSV streamed row by row, XLSX built by openpyxl (write-only) with streamed rows, PDF with WeasyPrint.
 
 Spreadsheet formula injection: a text cell beginning with = + - @ or a control character (tab,
 carriage return...) would be run as a formula by Excel or LibreOffice when the file is opened. Such
@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import IO, Any, BinaryIO
 
 from django.conf import settings
+from django.utils import timezone
 
 from buddying.spreadsheets import FORMULA_TRIGGERS, neutralise
 from reports.selectors.lookups import Column
@@ -133,6 +134,25 @@ def xlsx_text(value: str) -> str:
     return XML_ILLEGAL.sub("", neutralise(value))
 
 
+XLSX_SHEET = "xl/worksheets/sheet1.xml"
+_XML_TEXT = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;"})
+_EXCEL_EPOCH = dt.datetime(1899, 12, 30)  # noqa: DTZ001 - spreadsheet serial dates have no time zone
+
+
+def _excel_serial(value: dt.date) -> str:
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is not None:
+            value = timezone.localtime(value).replace(tzinfo=None)
+        return repr((value - _EXCEL_EPOCH).total_seconds() / 86400)
+    return str((value - _EXCEL_EPOCH.date()).days)
+
+
+def _column_letters(count: int) -> list[str]:
+    from openpyxl.utils import get_column_letter
+
+    return [get_column_letter(index) for index in range(1, count + 1)]
+
+
 def write_xlsx(
     columns: Sequence[Column],
     rows: Iterable[Sequence[Any]],
@@ -141,21 +161,29 @@ def write_xlsx(
     title: str,
     on_rows: Callable[[int], None] | None = None,
 ) -> int:
-    """Write an XLSX with openpyxl's write-only workbook (rows go to a temporary file, not memory).
+    """Write an XLSX: openpyxl (write-only) builds the workbook, and the data rows are streamed into its sheet.
+
+    openpyxl writes the package, the styles (bold header, money, number and date formats), the column
+    widths, the frozen header and the header row. Its per-cell writing manages about 5,000 rows of the
+    register's 26 columns a second, so the data rows are serialised here instead, straight into the
+    sheet's <sheetData> as inline strings, numbers and serial dates with openpyxl's style ids: the same
+    XML openpyxl writes for those cells, about six times faster, and streamed, so memory stays flat.
 
     Text is neutralised (as in CSV) and stored as text, never as a formula; money, numbers and dates
     are stored as numbers and dates with a display format. Returns the number of data rows.
     """
+    import zipfile
+
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=xlsx_text(title)[:31] or "Report")
     sheet.freeze_panes = "A2"
-    for index, column in enumerate(columns, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = column.width
+    letters = _column_letters(len(columns))
+    for letter, column in zip(letters, columns, strict=True):
+        sheet.column_dimensions[letter].width = column.width
     bold = Font(bold=True)
     header = []
     for column in columns:
@@ -164,33 +192,58 @@ def write_xlsx(
         header.append(cell)
     sheet.append(header)
 
-    # One styled cell per formatted column, reused for every row: write-only mode writes each row out
-    # as it is appended, so a cell object can be refilled (and a new one per value costs time).
-    styled: dict[int, Any] = {}
-    for index, column in enumerate(columns):
-        number_format = {"money": MONEY_FORMAT, "number": NUMBER_FORMAT, "date": DATE_FORMAT}.get(column.kind)
-        if number_format:
-            cell = WriteOnlyCell(sheet)
-            cell.number_format = number_format
-            styled[index] = cell
+    def style_id(number_format: str) -> int:
+        """The workbook's style id for a number format (asking a cell for it registers it in styles.xml)."""
+        cell = WriteOnlyCell(sheet)
+        cell.number_format = number_format
+        return int(cell.style_id)
+
+    formats = {"money": MONEY_FORMAT, "number": NUMBER_FORMAT, "date": DATE_FORMAT}
+    styles = [style_id(formats[column.kind]) if column.kind in formats else 0 for column in columns]
+    date_style = style_id(DATE_FORMAT)  # for a date in a column not declared as one
+    scaffold = io.BytesIO()
+    workbook.save(scaffold)
 
     written = 0
-    for row in rows:
-        values: list[Any] = []
-        for index, value in enumerate(row):
-            if isinstance(value, str):
-                values.append(xlsx_text(value))
-            elif value is None or index not in styled:
-                values.append(value)
-            else:
-                cell = styled[index]
-                cell.value = value
-                values.append(cell)
-        sheet.append(values)
-        written += 1
-        if on_rows is not None and written % PROGRESS_EVERY == 0:
-            on_rows(written)
-    workbook.save(target)
+    with (
+        zipfile.ZipFile(scaffold) as source,
+        zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as out,
+    ):
+        for info in source.infolist():
+            if info.filename != XLSX_SHEET:
+                out.writestr(info.filename, source.read(info.filename))
+        head, tail = source.read(XLSX_SHEET).decode().split("</sheetData>", 1)
+        with out.open(XLSX_SHEET, "w", force_zip64=True) as stream:
+            stream.write(head.encode())
+            chunk: list[str] = []
+            for row in rows:
+                number = written + 2  # row 1 is the header
+                cells = [f'<row r="{number}">']
+                for index, value in enumerate(row):
+                    if value is None:
+                        continue
+                    ref = f"{letters[index]}{number}"
+                    if isinstance(value, str):
+                        text = xlsx_text(value).translate(_XML_TEXT)
+                        cells.append(f'<c r="{ref}" t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>')
+                    elif isinstance(value, bool):
+                        cells.append(f'<c r="{ref}" t="b"><v>{int(value)}</v></c>')
+                    elif isinstance(value, dt.date):
+                        style = styles[index] or date_style
+                        cells.append(f'<c r="{ref}" s="{style}" t="n"><v>{_excel_serial(value)}</v></c>')
+                    else:
+                        style = f' s="{styles[index]}"' if styles[index] else ""
+                        cells.append(f'<c r="{ref}"{style} t="n"><v>{value}</v></c>')
+                cells.append("</row>")
+                chunk.append("".join(cells))
+                written += 1
+                if written % PROGRESS_EVERY == 0:
+                    stream.write("".join(chunk).encode())
+                    chunk.clear()
+                    if on_rows is not None:
+                        on_rows(written)
+            stream.write("".join(chunk).encode())
+            stream.write(("</sheetData>" + tail).encode())
     if on_rows is not None:
         on_rows(written)
     return written

@@ -97,7 +97,7 @@ def test_xlsx_stores_dangerous_text_as_text_and_numbers_as_numbers(tmp_path):
     cells = list(sheet.iter_rows(min_row=2, values_only=False))
     for (text, *_rest), row in zip(rows, cells, strict=False):
         if text in DANGEROUS:
-            # (openpyxl writes through lxml, which keeps a carriage return as a character reference.)
+            # (a carriage return is written as a character reference, so it survives the XML.)
             assert row[0].value == "'" + text
     assert all(row[0].data_type == "s" for row in cells)
     assert cells[0][1].value.date() == dt.date(2027, 1, 2)  # a real date (openpyxl reads dates as datetimes)
@@ -105,6 +105,34 @@ def test_xlsx_stores_dangerous_text_as_text_and_numbers_as_numbers(tmp_path):
     assert (cells[0][2].value, cells[0][2].number_format) == (1500.5, "#,##0.00")
     assert cells[0][3].value == 3
     assert cells[-1][0].value == "badcontrolchars"  # characters XLSX cannot hold are dropped
+
+
+def test_a_large_xlsx_is_well_formed_and_read_whole_by_a_streaming_reader(tmp_path):
+    """The data rows are written by our serialiser into openpyxl's workbook: check the XML and every row."""
+    import zipfile
+
+    from lxml import etree
+
+    target = tmp_path / "report.xlsx"
+    moment = dt.datetime(2027, 6, 1, 0, 30, tzinfo=dt.UTC)  # 01:30 BST in London
+    rows = [
+        (f'<Trust & {n}> "quoted"', dt.date(2027, 1, 1) + dt.timedelta(days=n), Decimal(n) / 4, n) for n in range(2500)
+    ]
+    rows.append((True, moment, None, None))
+    assert exports.write_xlsx(COLUMNS, rows, target, title="Register") == 2501
+    with zipfile.ZipFile(target) as package:
+        assert package.testzip() is None
+        root = etree.fromstring(package.read("xl/worksheets/sheet1.xml"))  # raises if not well-formed
+    namespace = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main"}
+    assert len(root.findall("m:sheetData/m:row", namespace)) == 2502
+    sheet = load_workbook(target, read_only=True).active
+    values = list(sheet.iter_rows(min_row=2, values_only=True))
+    assert len(values) == 2501
+    assert values[7] == ('<Trust & 7> "quoted"', dt.datetime(2027, 1, 8), 1.75, 7)  # noqa: DTZ001 (as read)
+    assert values[-1][0] is True
+    assert values[-1][1] == dt.datetime(2027, 6, 1, 1, 30)  # noqa: DTZ001 - London time, as on the page
+    frozen = load_workbook(target).active
+    assert (frozen.freeze_panes, frozen["A1"].font.b, frozen.column_dimensions["A"].width) == ("A2", True, 14)
 
 
 def test_xlsx_keeps_unicode(tmp_path):
