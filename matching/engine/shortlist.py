@@ -265,5 +265,5 @@ def _structure_reason(supported: SupportedTrust, kind: str, teaching: bool, site
         parts.append("both teaching" if teaching else "neither teaching")
     else:
         parts.append("one teaching, one not")
-    parts.append(f"{sites} sites against {supported.number_of_sites}")
+    parts.append(f"{sites} {'site' if sites == 1 else 'sites'} against {supported.number_of_sites}")
     return "; ".join(parts) + " (size and structure count least)"
