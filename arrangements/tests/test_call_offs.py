@@ -50,6 +50,18 @@ def live_pool(*, name, members, regulator, finance):
     return framework
 
 
+def start_call_off(*, supported, framework, by, buddy):
+    """A minimal call-off inviting one buddy, for the tests of who may call off whom."""
+    return services.call_off_create(
+        supported=supported,
+        framework=framework,
+        title="T",
+        tier="targeted",
+        by=by,
+        invitations=[BuddySpec(buddy=buddy)],
+    )
+
+
 @pytest.fixture
 def live_framework(regulator, finance, buddy_trust):
     return live_pool(name="Framework", members=[buddy_trust], regulator=regulator, finance=finance)
@@ -104,14 +116,7 @@ def test_a_buddy_declining_leaves_room_to_invite_another(
 
 def test_only_pool_members_can_be_called_off(own_trust, regulator, live_framework):
     with pytest.raises(ArrangementError, match="not an accredited member of the Framework pool"):
-        services.call_off_create(
-            supported=own_trust,
-            framework=live_framework,
-            title="T",
-            tier="targeted",
-            by=regulator,
-            invitations=[BuddySpec(buddy=TrustFactory(ods_code="RZ8"))],
-        )
+        start_call_off(supported=own_trust, framework=live_framework, by=regulator, buddy=TrustFactory(ods_code="RZ8"))
     assert not CallOff.objects.exists()
 
 
@@ -119,14 +124,7 @@ def test_only_regulator_staff_call_off_and_only_the_invited_answer(
     call_off, own_trust, buddy_trust, executive, other_executive, live_framework
 ):
     with pytest.raises(ArrangementError, match="Only regulator staff"):
-        services.call_off_create(
-            supported=own_trust,
-            framework=live_framework,
-            title="T",
-            tier="targeted",
-            by=executive,
-            invitations=[BuddySpec(buddy=buddy_trust)],
-        )
+        start_call_off(supported=own_trust, framework=live_framework, by=executive, buddy=buddy_trust)
     with pytest.raises(ArrangementError, match="Only an executive of the invited trust"):
         services.invitation_respond(invitation=call_off.invitations.get(), by=other_executive, accept=True)
     with pytest.raises(ArrangementError, match="Only an executive of the supported trust"):
@@ -178,28 +176,14 @@ def test_a_member_of_another_framework_is_not_called_off_under_this_one(own_trus
     elsewhere = TrustFactory(ods_code="RY7", name="Elsewhere Hospitals NHS Trust")
     live_pool(name="Other framework", members=[elsewhere], regulator=regulator, finance=finance)
     with pytest.raises(ArrangementError, match="not an accredited member of the Framework pool"):
-        services.call_off_create(
-            supported=own_trust,
-            framework=live_framework,
-            title="T",
-            tier="targeted",
-            by=regulator,
-            invitations=[BuddySpec(buddy=elsewhere)],
-        )
+        start_call_off(supported=own_trust, framework=live_framework, by=regulator, buddy=elsewhere)
     assert not CallOff.objects.exists()
 
 
 def test_no_call_off_under_a_framework_that_is_not_live(own_trust, buddy_trust, regulator, live_framework):
     expired = pool.framework_advance(framework=live_framework, by=regulator)
     with pytest.raises(ArrangementError, match="Framework is not live"):
-        services.call_off_create(
-            supported=own_trust,
-            framework=expired,
-            title="T",
-            tier="targeted",
-            by=regulator,
-            invitations=[BuddySpec(buddy=buddy_trust)],
-        )
+        start_call_off(supported=own_trust, framework=expired, by=regulator, buddy=buddy_trust)
 
 
 def test_inviting_another_member_tells_them_and_keeps_the_areas_they_would_lead(
