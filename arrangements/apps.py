@@ -11,3 +11,10 @@ class ArrangementsConfig(AppConfig):
         from arrangements.demo import demo_arrangements_create
 
         demo_arrangements_create(seed=seed)
+
+    def open_buddy_pairs(self) -> list[tuple[int, int]]:
+        """(supported id, buddy id) of every open arrangement: matching asks for these through the app registry
+        (matching.selectors.open_buddy_pairs) so that it never imports this app."""
+        from arrangements.selectors import open_buddy_pairs
+
+        return open_buddy_pairs()

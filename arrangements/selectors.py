@@ -7,7 +7,7 @@ import datetime as dt
 from django.db.models import Count, Exists, OuterRef, Prefetch, QuerySet, Sum
 from django.utils import timezone
 
-from arrangements.models import Arrangement, Event, Milestone, Signature, TermsOfReference, Workstream
+from arrangements.models import Arrangement, ArrangementBuddy, Event, Milestone, Signature, TermsOfReference, Workstream
 from arrangements.permissions import visible_arrangements
 from buddying.models import User
 
@@ -88,3 +88,9 @@ def arrangement_detail(*, arrangement: Arrangement) -> dict:
 def open_counts_by_status(*, user: User) -> dict[str, int]:
     rows = visible_arrangements(user).values("status").annotate(n=Count("pk", distinct=True))
     return {row["status"]: row["n"] for row in rows}
+
+
+def open_buddy_pairs() -> list[tuple[int, int]]:
+    """(supported id, buddy id) of every open arrangement (proposed, agreed, active or paused): matching counts them
+    as places in use, never proposes the pair again, and treats the needs the buddy covers as met."""
+    return list(ArrangementBuddy.objects.filter(is_open=True).values_list("supported_id", "buddy_id"))

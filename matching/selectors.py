@@ -7,18 +7,20 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 import numpy as np
+from django.apps import apps
+from django.conf import settings
 from django.db.models import Count
 from django.utils import timezone
 
 from buddying.models import CULTURE_DIMENSIONS, CultureProfile, ExpertiseArea, ImprovementNeed, Trust, TrustExpertise
+from matching import engine
 from matching.engine import CandidatePool, EngineInputError, Need, SupportedTrust
 from matching.models import BuddyCapacity, Framework, MatchRun, PoolApplication, Veto
 
 CULTURE_FIELDS = [field for field, _label in CULTURE_DIMENSIONS]
-# A trust that has declared no capacity is assumed able to support one trust at a time with a
-# few senior staff days; the framework declaration replaces these with the trust's own figures.
-DEFAULT_MAX_ARRANGEMENTS = 1
-DEFAULT_STAFF_DAYS = 4.0
+# NHS Oversight Framework segments 4 and 5 (5 = the Recovery Support Programme) mean the trust receives
+# intensive support itself: it is not recommended as a buddy unless the regulator includes it explicitly.
+RECEIVING_SUPPORT_SEGMENT = 4
 
 
 @dataclass(frozen=True)
@@ -40,12 +42,16 @@ class PoolSnapshot:
 
 
 def candidate_pool(*, framework_id: int | None = None) -> PoolSnapshot:
-    """Every trust in the registry as a candidate buddy (the engine applies the exclusions).
+    """Every open (not closed) trust in the registry as a candidate buddy; the engine applies the exclusions.
 
-    Pool membership is of any live framework, or of `framework_id` alone (a call-off under that framework).
+    Pool membership is of any live framework, or of `framework_id` alone (a call-off under that framework). A
+    member's declared furthest travel is its limit (the most generous of its accreditations). Places in use count
+    every open arrangement, proposed ones included, and the trust's recorded commitments, whichever is more.
     """
     trusts = list(
-        Trust.objects.order_by("ods_code").values_list(
+        Trust.objects.open()
+        .order_by("ods_code")
+        .values_list(
             "pk",
             "ods_code",
             "name",
@@ -58,6 +64,8 @@ def candidate_pool(*, framework_id: int | None = None) -> PoolSnapshot:
             "trust_type",
             "is_teaching",
             "number_of_sites",
+            "oversight_segment",
+            "travel_adjustment_minutes",
         )
     )
     areas = list(ExpertiseArea.objects.order_by("slug").values_list("pk", "slug", "name", "requires_service_id"))
@@ -66,7 +74,9 @@ def candidate_pool(*, framework_id: int | None = None) -> PoolSnapshot:
     n, a = len(trusts), len(areas)
 
     strength = np.zeros((n, a), dtype=np.float64)
-    for trust_id, area_id, level in TrustExpertise.objects.values_list("trust_id", "area_id", "strength"):
+    for trust_id, area_id, level in TrustExpertise.objects.filter(trust_id__in=row_of).values_list(
+        "trust_id", "area_id", "strength"
+    ):
         strength[row_of[trust_id], area_column[area_id]] = level
 
     services_run: dict[int, set[int]] = defaultdict(set)
@@ -78,16 +88,18 @@ def candidate_pool(*, framework_id: int | None = None) -> PoolSnapshot:
             eligible[:, column] = [service_id in services_run[trust[0]] for trust in trusts]
 
     culture = np.full((n, len(CULTURE_FIELDS)), np.nan, dtype=np.float64)
-    for trust_id, *scores in CultureProfile.objects.values_list("trust_id", *CULTURE_FIELDS):
+    for trust_id, *scores in CultureProfile.objects.filter(trust_id__in=row_of).values_list(
+        "trust_id", *CULTURE_FIELDS
+    ):
         culture[row_of[trust_id]] = [float(score) for score in scores]
 
-    max_places = np.full(n, DEFAULT_MAX_ARRANGEMENTS, dtype=np.int64)
+    max_places = np.zeros(n, dtype=np.int64)
     active = np.zeros(n, dtype=np.int64)
-    days_offered = np.full(n, DEFAULT_STAFF_DAYS, dtype=np.float64)
+    days_offered = np.zeros(n, dtype=np.float64)
     days_committed = np.zeros(n, dtype=np.float64)
-    pool_member = np.zeros(n, dtype=np.bool_)
+    declared = np.zeros(n, dtype=np.bool_)
     acquirer = np.zeros(n, dtype=np.bool_)
-    for row in BuddyCapacity.objects.values_list(
+    for row in BuddyCapacity.objects.filter(trust_id__in=row_of).values_list(
         "trust_id",
         "max_concurrent_arrangements",
         "active_arrangements",
@@ -97,13 +109,27 @@ def candidate_pool(*, framework_id: int | None = None) -> PoolSnapshot:
     ):
         i = row_of[row[0]]
         max_places[i], active[i], days_offered[i], days_committed[i] = row[1], row[2], float(row[3]), float(row[4])
+        declared[i] = True
         acquirer[i] = row[5]
-    for trust_id in pool_member_ids(day=timezone.localdate(), framework_id=framework_id):
-        pool_member[row_of[trust_id]] = True
+    held: dict[int, int] = defaultdict(int)
+    for _supported_id, buddy_id in open_buddy_pairs():
+        held[buddy_id] += 1
+    for trust_id, places in held.items():
+        if trust_id in row_of:
+            active[row_of[trust_id]] = max(active[row_of[trust_id]], places)
+
+    pool_member = np.zeros(n, dtype=np.bool_)
+    max_travel = np.full(n, np.nan, dtype=np.float64)
+    for trust_id, minutes in pool_member_travel(day=timezone.localdate(), framework_id=framework_id).items():
+        if trust_id in row_of:
+            pool_member[row_of[trust_id]] = True
+            max_travel[row_of[trust_id]] = minutes
 
     def column(index: int, dtype: type) -> np.ndarray:
         return np.array([trust[index] for trust in trusts], dtype=dtype)
 
+    status = column(7, np.str_)
+    segment = np.array([t[12] or 0 for t in trusts], dtype=np.int64)
     pool = CandidatePool(
         ods_codes=column(1, np.str_),
         latitude=np.array([np.nan if t[3] is None else t[3] for t in trusts], dtype=np.float64),
@@ -117,13 +143,18 @@ def candidate_pool(*, framework_id: int | None = None) -> PoolSnapshot:
         active_arrangements=active,
         staff_days_offered=days_offered,
         staff_days_committed=days_committed,
-        in_special_measures=column(7, np.str_) == Trust.ImprovementStatus.SPECIAL_MEASURES,
+        in_special_measures=status == Trust.ImprovementStatus.SPECIAL_MEASURES,
         rated_inadequate=column(8, np.str_) == Trust.CqcRating.INADEQUATE,
         pool_member=pool_member,
         potential_acquirer=acquirer,
         trust_type=column(9, np.str_),
         is_teaching=column(10, np.bool_),
         number_of_sites=column(11, np.int64),
+        receiving_support=(status == Trust.ImprovementStatus.RECOVERY) | (segment >= RECEIVING_SUPPORT_SEGMENT),
+        capacity_declared=declared,
+        max_travel_minutes=max_travel,
+        travel_adjustment_minutes=column(13, np.float64),
+        labels={**{slug: name for _pk, slug, name, _s in areas}, **dict(Trust.TrustType.choices)},
     )
     summaries = {
         t[1]: TrustSummary(ods_code=t[1], name=t[2], latitude=t[3], longitude=t[4], region=t[6]) for t in trusts
@@ -131,13 +162,35 @@ def candidate_pool(*, framework_id: int | None = None) -> PoolSnapshot:
     return PoolSnapshot(pool=pool, trusts=summaries, area_names={slug: name for _pk, slug, name, _s in areas})
 
 
-def pool_member_ids(*, day: dt.date, framework_id: int | None = None) -> set[int]:
-    """Trusts in the superbuddy pool on `day`: accredited, not expired, in a live framework (or in that one
-    framework). Read live, so a withdrawn, suspended or expired member drops out of matching at once."""
+def open_buddy_pairs() -> list[tuple[int, int]]:
+    """(supported trust id, buddy trust id) of every open arrangement.
+
+    Arrangements live in the `arrangements` app, which depends on this one, so it is asked through its AppConfig
+    (`open_buddy_pairs`), as `seed_demo` asks each app for its demo data.
+    """
+    pairs: list[tuple[int, int]] = []
+    for config in apps.get_app_configs():
+        reader = getattr(config, "open_buddy_pairs", None)
+        if reader is not None:
+            pairs.extend(reader())
+    return pairs
+
+
+def pool_member_travel(*, day: dt.date, framework_id: int | None = None) -> dict[int, float]:
+    """Pool members on `day` (as `pool_member_ids`) with the furthest travel each declared, in minutes."""
     members = PoolApplication.objects.accredited_on(day)
     if framework_id is not None:
         members = members.filter(framework_id=framework_id)
-    return set(members.values_list("trust_id", flat=True))
+    travel: dict[int, float] = {}
+    for trust_id, minutes in members.values_list("trust_id", "max_travel_minutes"):
+        travel[trust_id] = max(travel.get(trust_id, 0.0), float(minutes))
+    return travel
+
+
+def pool_member_ids(*, day: dt.date, framework_id: int | None = None) -> set[int]:
+    """Trusts in the superbuddy pool on `day`: accredited, not expired, in a live framework (or in that one
+    framework). Read live, so a withdrawn, suspended or expired member drops out of matching at once."""
+    return set(pool_member_travel(day=day, framework_id=framework_id))
 
 
 def supported_trusts(ods_codes: list[str]) -> list[SupportedTrust]:
@@ -156,6 +209,12 @@ def supported_trusts(ods_codes: list[str]) -> list[SupportedTrust]:
         "supported_id", "vetoed__ods_code"
     ):
         vetoes[supported_id].add(vetoed_code)
+    ids = {trust.pk for trust in found.values()}
+    pairs = [(supported_id, buddy_id) for supported_id, buddy_id in open_buddy_pairs() if supported_id in ids]
+    buddy_codes = dict(Trust.objects.filter(pk__in={buddy_id for _s, buddy_id in pairs}).values_list("pk", "ods_code"))
+    existing: dict[int, set[str]] = defaultdict(set)
+    for supported_id, buddy_id in pairs:
+        existing[supported_id].add(buddy_codes[buddy_id])
     result = []
     for code in ods_codes:
         trust = found[code]
@@ -172,6 +231,9 @@ def supported_trusts(ods_codes: list[str]) -> list[SupportedTrust]:
                 trust_type=trust.trust_type,
                 is_teaching=trust.is_teaching,
                 number_of_sites=trust.number_of_sites,
+                travel_adjustment_minutes=float(trust.travel_adjustment_minutes),
+                existing_buddies=frozenset(existing[trust.pk]),
+                in_special_measures=trust.improvement_status == Trust.ImprovementStatus.SPECIAL_MEASURES,
             )
         )
     return result
@@ -198,10 +260,8 @@ BAND_COLOURS = {
     "excluded": "#b1b4b6",
     "supported": "#1d70b8",
 }
-BAND_LABELS = {
-    "ideal": "ideal travel band",
-    "far": "far",
-    "overnight": "overnight stay likely",
+MARKER_LABELS = {
+    **{band: label.lower() for band, label in engine.BAND_LABELS.items()},
     "excluded": "excluded",
     "supported": "the trust being supported",
 }
@@ -213,7 +273,7 @@ def _marker(entry: dict, band: str, detail: str) -> dict:
         "name": entry["name"],
         "lat": entry["latitude"],
         "lng": entry["longitude"],
-        "status": detail or BAND_LABELS[band],
+        "status": detail or MARKER_LABELS[band],
         "colour": BAND_COLOURS[band],
         "url": Trust(ods_code=entry["ods_code"]).get_absolute_url(),
     }
@@ -241,7 +301,7 @@ def shortlist_markers(run: MatchRun) -> list[dict]:
         if entry["latitude"] is not None:
             markers.append(_marker(entry, "excluded", "Excluded: " + "; ".join(entry["reasons"])))
     for entry in results.get("ranked", []):
-        markers.append(_marker(entry, entry["band"], f"Rank {entry['rank']}, {BAND_LABELS[entry['band']]}"))
+        markers.append(_marker(entry, entry["band"], f"Rank {entry['rank']}, {MARKER_LABELS[entry['band']]}"))
     return markers
 
 
@@ -276,7 +336,7 @@ class PoolMember:
 @dataclass(frozen=True)
 class CoverageRow:
     area: ExpertiseArea
-    members_strong: int  # accredited members with strength >= 3 and spare capacity
+    members_strong: int  # accredited members covering it (settings.BUDDY_COVERS_AT_STRENGTH) with spare capacity
     trusts_in_need: int  # trusts with an improvement need in this area
 
     @property
@@ -334,7 +394,11 @@ def pool_coverage(*, framework: Framework, members: list[PoolMember]) -> list[Co
     return [
         CoverageRow(
             area=lot,
-            members_strong=sum(1 for m in members if m.strengths.get(lot.pk, 0) >= 3 and m.has_spare_capacity),
+            members_strong=sum(
+                1
+                for m in members
+                if m.strengths.get(lot.pk, 0) >= settings.BUDDY_COVERS_AT_STRENGTH and m.has_spare_capacity
+            ),
             trusts_in_need=needs.get(lot.pk, 0),
         )
         for lot in lots

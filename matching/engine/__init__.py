@@ -7,10 +7,12 @@ Everything here takes plain data (the frozen dataclasses in `types`) and returns
 from matching.engine.baseline import shortlist_loop
 from matching.engine.geo import EARTH_RADIUS_KM, haversine_km
 from matching.engine.scoring import PoolScores, prepare_pool, score_pool
-from matching.engine.shortlist import shortlist
+from matching.engine.shortlist import assess_candidates, shortlist
 from matching.engine.synthetic import DEFAULT_AREAS, synthetic_pool, synthetic_supported
 from matching.engine.team import TEAM_SIZE_DEFAULT, build_team
 from matching.engine.types import (
+    BAND_LABELS,
+    COVERS_AT_DEFAULT,
     CandidatePool,
     CriterionScore,
     EngineInputError,
@@ -25,12 +27,15 @@ from matching.engine.types import (
     TeamMember,
     TeamResult,
     TrustAllocation,
+    Unallocated,
     WaveResult,
     Weights,
 )
 from matching.engine.wave import StablePreferences, allocate_wave, blocking_pairs, stable_preferences
 
 __all__ = [
+    "BAND_LABELS",
+    "COVERS_AT_DEFAULT",
     "DEFAULT_AREAS",
     "EARTH_RADIUS_KM",
     "TEAM_SIZE_DEFAULT",
@@ -50,9 +55,11 @@ __all__ = [
     "TeamMember",
     "TeamResult",
     "TrustAllocation",
+    "Unallocated",
     "WaveResult",
     "Weights",
     "allocate_wave",
+    "assess_candidates",
     "blocking_pairs",
     "build_team",
     "haversine_km",

@@ -1,9 +1,12 @@
 """Score every candidate in a pool against one supported trust, all at once with NumPy.
 
 `score_pool` is the engine's hot path: the shortlist, the team builder and the wave allocator all start from it.
-Per-candidate work that does not depend on the supported trust (trigonometry of locations, centred culture
-profiles, expertise quality, capacity, integer codes for ICS and trust type, ODS order) is done once per pool by
+Per-candidate work that does not depend on the supported trust (trigonometry of locations, values patterns,
+expertise strengths, capacity, integer codes for ICS and trust type, ODS order) is done once per pool by
 `prepare_pool` and cached on the pool object, so each call is a few dozen whole-array operations.
+
+Missing data is never scored as average. A criterion whose data is missing on either side scores 0 and is marked
+not known, so a candidate can never gain from missing data over one with real, good data.
 """
 
 from __future__ import annotations
@@ -20,9 +23,12 @@ from matching.engine.geo import PreparedPoints
 from matching.engine.types import (
     CRITERIA,
     EXCLUDE_AT_CAPACITY,
+    EXCLUDE_BEYOND_DECLARED_TRAVEL,
+    EXCLUDE_EXISTING_BUDDY,
     EXCLUDE_INADEQUATE,
     EXCLUDE_NO_LOCATION,
     EXCLUDE_NOT_IN_POOL,
+    EXCLUDE_RECEIVING_SUPPORT,
     EXCLUDE_SAME_ICS,
     EXCLUDE_SELF,
     EXCLUDE_SPECIAL_MEASURES,
@@ -40,22 +46,14 @@ IntArray = npt.NDArray[np.int32]
 BoolArray = npt.NDArray[np.bool_]
 
 CULTURAL_FIT, EXPERTISE, GEOGRAPHY, CAPACITY, STRUCTURE = range(len(CRITERIA))
-NEUTRAL_FIT = 0.5
 # The tail beyond the longest travel time halves the score every 60 x ln 2 (about 42) minutes.
 FAR_DECAY_MINUTES = 60.0
 LOG_SITES_SPAN = math.log(6.0)  # a six-fold difference in sites counts as wholly different
-# A centred culture vector with a squared norm below this (in squared 0-10 survey points) is the average itself:
-# it has no direction to compare.
-_ZERO_VECTOR = 1e-9
+# A values pattern whose spread (root sum of squares about its own mean, in 0-10 survey points) is below this is
+# flat: it has no relative strengths or weaknesses to compare.
+FLAT_PATTERN = 1e-6
 _CACHE_ATTRIBUTE = "_matching_engine_prepared"
-# Candidates scored per block. Blocks bound the scratch memory for very large pools; smaller blocks (tried down to
-# 8,192 to stay in L2) were no faster on this machine, so a pool of up to 262,144 is scored in one block.
-BLOCK_ROWS = 1 << 18
 _STRUCTURE_CACHE_SIZE = 16
-_NO_PROFILE_SQ = -1e300  # squared norm given to rows with no culture profile, so they never pass the zero test
-# Bit positions, so a boolean array becomes its exclusion bit with one shift (viewed as uint8, no branches).
-_TOO_NEAR_SHIFT = EXCLUDE_TOO_NEAR.bit_length() - 1
-_SAME_ICS_SHIFT = EXCLUDE_SAME_ICS.bit_length() - 1
 
 
 @dataclass(frozen=True, eq=False)
@@ -67,40 +65,53 @@ class PreparedPool:
     ods_index: dict[str, int]
     ods_rank: npt.NDArray[np.int64]  # each row's position in ODS-code order (for tie-breaks without strings)
     points: PreparedPoints
-    missing_location: npt.NDArray[np.intp]  # rows with no location (usually none)
     culture_dims: int
-    culture_centred_t: FloatArray  # (D, n): rows centred on the pool mean; rows with no full profile are zero
-    culture_sq: FloatArray  # (n,): squared norm of each centred row; _NO_PROFILE_SQ where there is no full profile
-    culture_sum: FloatArray  # (D,): sum of known values per dimension (for np.nanmean with the supported trust)
-    culture_count: FloatArray  # (D,): number of known values per dimension
-    culture_uniform: bool  # every dimension has the same count, so the mean shift is parallel to the query
+    pattern_t: FloatArray  # (D, n): each profile minus its own mean, scaled to length 1; zero where not known
+    has_pattern: BoolArray  # (n,): a full, not flat, staff survey profile
+    has_profile: BoolArray  # (n,): a full staff survey profile (flat or not)
+    culture_level: FloatArray  # (n,): mean theme score, NaN where no full profile
     area_index: dict[str, int]
-    quality_t: FloatArray  # (A + 1, n): strength / 5 where eligible, else 0; the last row is all zero
-    capacity: FloatArray  # (n,)
-    static_mask: IntArray  # exclusions that do not depend on the supported trust
-    static_mask_pool_only: IntArray  # the same plus EXCLUDE_NOT_IN_POOL
+    strength_t: FloatArray  # (A + 1, n): strength 0-5 where the candidate runs the service, else 0; last row zero
+    raw_strength_t: FloatArray  # (A + 1, n): strength whether or not it runs the service (for reasons only)
+    has_expertise: BoolArray  # (n,): any strength recorded
+    capacity: FloatArray  # (n,): free share of places and staff days, 0 where not declared
+    capacity_known: BoolArray
+    at_capacity: BoolArray
+    in_special_measures: BoolArray
+    receiving_support: BoolArray
+    rated_inadequate: BoolArray
+    pool_member: BoolArray
+    max_travel: FloatArray  # (n,): declared longest journey in minutes, NaN where none
+    travel_adjustment: FloatArray  # (n,): minutes added to every journey to or from the trust
     ics_code: IntArray
     ics_lookup: dict[str, int]
     type_code: IntArray
     type_lookup: dict[str, int]
+    type_known: BoolArray
     teaching: BoolArray
     log_sites: FloatArray
-    slots: npt.NDArray[np.int64]  # free buddying places: max(0, max - active)
+    slots: npt.NDArray[np.int64]  # free buddying places: max(0, max - active); 1 - active where not declared
+    labels: dict[str, str]
     # (type code, teaching, sites) -> structure score row; see _structure_row
-    structure_cache: dict[tuple[int, bool, int], FloatArray] = field(default_factory=dict)
+    structure_cache: dict[tuple[int, bool, int, bool], FloatArray] = field(default_factory=dict)
+
+    def label(self, slug: str) -> str:
+        return self.labels.get(slug, slug)
 
 
 @dataclass(frozen=True, eq=False)
 class PoolScores:
     """Every candidate's scores against one supported trust. Row i is candidate i of the pool.
 
-    `criteria[:, j]` is criterion CRITERIA[j] in [0, 1]; `total` = criteria @ weights; `excluded` is a bit mask of
-    EXCLUDE_* reasons (0 = eligible). `coverage[i, a]` is candidate i's quality q (strength / 5, 0 without the
-    service) in need a. Distances and travel times are NaN where a location is unknown (those rows are excluded).
+    `criteria[:, j]` is criterion CRITERIA[j] in [0, 1] (0 where `known[:, j]` is False); `total` is their weighted
+    sum; `excluded` is a bit mask of EXCLUDE_* reasons (0 = eligible). `coverage_t[a, i]` is candidate i's quality q
+    in need a: strength / 5 where the strength reaches the covering threshold and it runs the service, else 0.
+    Distances and travel times are NaN where a location is unknown (those rows are excluded).
     """
 
     supported: str
-    criteria: FloatArray  # (n, 5), a view of a (5, n) array
+    criteria: FloatArray  # (n, 5)
+    known: BoolArray  # (n, 5)
     weights: FloatArray  # (5,), normalised
     total: FloatArray  # (n,)
     excluded: IntArray  # (n,)
@@ -110,22 +121,41 @@ class PoolScores:
     need_priorities: tuple[int, ...]
     need_weights: FloatArray  # (m,): priority / sum of priorities
     need_known: tuple[bool, ...]  # whether each need's area is one the pool records
-    need_rows: npt.NDArray[np.intp]  # (m,): each need's row of quality_t
-    quality_t: FloatArray  # (A + 1, n): the pool's expertise quality (shared, read-only)
-    culture_compared: BoolArray  # (n,): False where cultural fit is the neutral 0.5 for want of a profile
+    need_rows: npt.NDArray[np.intp]  # (m,): each need's row of the pool's strength_t
+    coverage_t: FloatArray  # (m, n)
+    culture_compared: BoolArray  # (n,): both values patterns known, so cultural fit was measured
+    pattern_correlation: FloatArray  # (n,): r of the two values patterns, NaN where not compared
+    supported_level: float  # the supported trust's mean theme score, NaN where not known
+    band: GeographyBand
+    met: npt.NDArray[np.bool_]  # (m,): needs its current buddies already cover
+    met_by: tuple[str, ...]  # per need: the current buddy covering it, "" where none
+    covers_at: int
 
     def __len__(self) -> int:
         return int(self.total.shape[0])
 
-    @functools.cached_property
+    @property
     def coverage(self) -> FloatArray:
-        """(n, m): q for each candidate and need. Built on first use: the shortlist only needs k rows of it."""
-        result: FloatArray = self.quality_t[self.need_rows].T
+        """(n, m): q for each candidate and need."""
+        result: FloatArray = self.coverage_t.T
         return result
 
     def coverage_rows(self, rows: npt.ArrayLike) -> FloatArray:
         """q for some candidates only, (len(rows), m)."""
-        result: FloatArray = self.quality_t[:, np.asarray(rows, dtype=np.intp)][self.need_rows].T
+        result: FloatArray = self.coverage_t[:, np.asarray(rows, dtype=np.intp)].T
+        return result
+
+    @functools.cached_property
+    def covers_any(self) -> BoolArray:
+        """(n,): covers at least one need at the covering strength."""
+        result: BoolArray = (self.coverage_t > 0).any(axis=0) if self.coverage_t.shape[0] else np.zeros(len(self), bool)
+        return result
+
+    @functools.cached_property
+    def far(self) -> BoolArray:
+        """(n,): beyond the longest acceptable travel time, so visits are likely to need an overnight stay."""
+        with np.errstate(invalid="ignore"):
+            result: BoolArray = ~(self.travel_minutes <= self.band.max_minutes)
         return result
 
     def match_quality(self) -> FloatArray:
@@ -136,16 +166,38 @@ class PoolScores:
         if w.sum() <= 0:
             return np.ones(len(self), dtype=np.float64)
         w /= w.sum()
-        result = np.empty(len(self), dtype=np.float64)
-        weighted_sum(w.tolist(), self.criteria.T, result, np.empty_like(result))
+        result: FloatArray = self.criteria @ w
         return result
 
-    def need_values(self) -> FloatArray:
-        """v[c, a] = w_a x q_ca x m_c, with excluded candidates' rows zero: what a team maximises (n, m)."""
+    @functools.cached_property
+    def far_only_needs(self) -> npt.NDArray[np.bool_]:
+        """(m,): needs no eligible candidate within the longest travel time covers (only far ones do)."""
+        useful = (self.coverage_t > 0) & (self.excluded == 0)
+        near = useful[:, ~self.far].any(axis=1)
+        result: npt.NDArray[np.bool_] = ~near
+        return result
+
+    @functools.cached_property
+    def values(self) -> FloatArray:
+        """v[c, a] = w_a x q_ca x m_c: what a team maximises (n, m). Zero where excluded, for needs its current
+        buddies already meet, and for a candidate beyond the longest travel time on any need that a nearer eligible
+        candidate covers: a far buddy is used only where no one else can cover the need."""
         values: FloatArray = self.coverage * self.need_weights
         values *= self.match_quality()[:, None]
         values[self.excluded != 0] = 0.0
+        values[:, self.met] = 0.0
+        values[np.ix_(self.far, ~self.far_only_needs)] = 0.0
         return values
+
+    def need_values(self) -> FloatArray:
+        return self.values
+
+    @functools.cached_property
+    def effective_coverage(self) -> FloatArray:
+        """(n, m): q where the candidate has value for the need (after exclusions, met needs and the travel rule),
+        else 0. Candidates with equal rows here have values proportional to their match m_c (exact team pruning)."""
+        result: FloatArray = np.where(self.values > 0, self.coverage, 0.0)
+        return result
 
 
 def prepare_pool(pool: CandidatePool) -> PreparedPool:
@@ -159,6 +211,12 @@ def prepare_pool(pool: CandidatePool) -> PreparedPool:
     prepared = _prepare(pool)
     object.__setattr__(pool, _CACHE_ATTRIBUTE, prepared)
     return prepared
+
+
+def _optional(values: npt.ArrayLike | None, n: int, fill: float | bool, dtype: type) -> npt.NDArray:  # type: ignore[type-arg]
+    if values is None:
+        return np.full(n, fill, dtype=dtype)
+    return np.asarray(values, dtype=dtype)
 
 
 def _prepare(pool: CandidatePool) -> PreparedPool:
@@ -176,14 +234,10 @@ def _prepare(pool: CandidatePool) -> PreparedPool:
     ods_rank = np.empty(n, dtype=np.int64)
     ods_rank[order] = np.arange(n, dtype=np.int64)
 
-    lat = np.asarray(pool.latitude, dtype=np.float64)
-    lon = np.asarray(pool.longitude, dtype=np.float64)
-    points = PreparedPoints.from_degrees(lat, lon)
-
-    culture_centred_t, culture_sq, culture_sum, culture_count = _prepare_culture(
-        np.asarray(pool.culture, dtype=np.float64)
+    points = PreparedPoints.from_degrees(
+        np.asarray(pool.latitude, dtype=np.float64), np.asarray(pool.longitude, dtype=np.float64)
     )
-    culture_uniform = bool(culture_count.size == 0 or np.all(culture_count == culture_count[0]))
+    pattern_t, has_pattern, has_profile, level = _prepare_culture(np.asarray(pool.culture, dtype=np.float64))
 
     areas = tuple(pool.areas)
     if len(set(areas)) != len(areas):
@@ -191,9 +245,11 @@ def _prepare(pool: CandidatePool) -> PreparedPool:
     strength = np.asarray(pool.strength, dtype=np.float64)
     if not np.all(np.isfinite(strength)) or np.any(strength < 0) or np.any(strength > 5):
         raise EngineInputError("Every expertise strength must be a number from 0 to 5")
-    quality = np.where(np.asarray(pool.eligible, dtype=bool), strength / 5.0, 0.0)
-    quality_t = np.zeros((len(areas) + 1, n), dtype=np.float64)
-    quality_t[: len(areas)] = quality.T
+    raw_strength_t = np.zeros((len(areas) + 1, n), dtype=np.float64)
+    raw_strength_t[: len(areas)] = strength.T
+    strength_t = np.where(
+        np.vstack([np.asarray(pool.eligible, dtype=bool).T, np.ones((1, n), bool)]), raw_strength_t, 0.0
+    )
 
     max_arr = np.asarray(pool.max_arrangements, dtype=np.int64)
     active = np.asarray(pool.active_arrangements, dtype=np.int64)
@@ -201,18 +257,18 @@ def _prepare(pool: CandidatePool) -> PreparedPool:
     committed = np.asarray(pool.staff_days_committed, dtype=np.float64)
     if not (np.all(np.isfinite(offered)) and np.all(np.isfinite(committed))):
         raise EngineInputError("Senior staff days offered and committed must be numbers")
+    declared = _optional(pool.capacity_declared, n, True, bool)
     places = np.where(max_arr > 0, (max_arr - active) / np.maximum(max_arr, 1), 0.0)
     days = np.where(offered > 0, (offered - committed) / np.where(offered > 0, offered, 1.0), 0.0)
-    capacity = np.clip(np.minimum(places, days), 0.0, 1.0)
-    at_capacity = (max_arr - active <= 0) | (offered - committed <= 0)
+    capacity = np.where(declared, np.clip(np.minimum(places, days), 0.0, 1.0), 0.0)
+    # An undeclared trust is counted as able to take one arrangement: it can be asked, but scores nothing for it.
+    at_capacity = np.where(declared, (max_arr - active <= 0) | (offered - committed <= 0), active >= 1)
+    slots = np.where(declared, np.maximum(max_arr - active, 0), np.maximum(1 - active, 0))
 
-    static = (
-        np.asarray(pool.in_special_measures, dtype=bool) * EXCLUDE_SPECIAL_MEASURES
-        | np.asarray(pool.rated_inadequate, dtype=bool) * EXCLUDE_INADEQUATE
-        | at_capacity * EXCLUDE_AT_CAPACITY
-        | points.missing * EXCLUDE_NO_LOCATION
-    ).astype(np.int32)
-    pool_only = static | (~np.asarray(pool.pool_member, dtype=bool) * EXCLUDE_NOT_IN_POOL).astype(np.int32)
+    max_travel = _optional(pool.max_travel_minutes, n, np.nan, np.float64)
+    adjustment = _optional(pool.travel_adjustment_minutes, n, 0.0, np.float64)
+    if np.any(~np.isfinite(adjustment)) or np.any(adjustment < 0):
+        raise EngineInputError("Every travel adjustment must be a number of minutes, 0 or more")
 
     ics_code, ics_lookup = _codes(pool.ics)
     type_code, type_lookup = _codes(pool.trust_type)
@@ -224,25 +280,33 @@ def _prepare(pool: CandidatePool) -> PreparedPool:
         ods_index=ods_index,
         ods_rank=ods_rank,
         points=points,
-        missing_location=np.flatnonzero(points.missing),
-        culture_dims=int(culture_centred_t.shape[0]),
-        culture_centred_t=culture_centred_t,
-        culture_sq=culture_sq,
-        culture_sum=culture_sum,
-        culture_count=culture_count,
-        culture_uniform=culture_uniform,
+        culture_dims=int(pattern_t.shape[0]),
+        pattern_t=pattern_t,
+        has_pattern=has_pattern,
+        has_profile=has_profile,
+        culture_level=level,
         area_index={area: j for j, area in enumerate(areas)},
-        quality_t=quality_t,
+        strength_t=strength_t,
+        raw_strength_t=raw_strength_t,
+        has_expertise=strength_t.max(axis=0) > 0,
         capacity=capacity,
-        static_mask=static,
-        static_mask_pool_only=pool_only,
+        capacity_known=declared,
+        at_capacity=np.asarray(at_capacity, dtype=bool),
+        in_special_measures=np.asarray(pool.in_special_measures, dtype=bool),
+        receiving_support=_optional(pool.receiving_support, n, False, bool),
+        rated_inadequate=np.asarray(pool.rated_inadequate, dtype=bool),
+        pool_member=np.asarray(pool.pool_member, dtype=bool),
+        max_travel=max_travel,
+        travel_adjustment=adjustment,
         ics_code=ics_code,
         ics_lookup=ics_lookup,
         type_code=type_code,
         type_lookup=type_lookup,
+        type_known=np.asarray(pool.trust_type, dtype=np.str_) != "",
         teaching=np.asarray(pool.is_teaching, dtype=bool),
         log_sites=np.log(sites),
-        slots=np.maximum(max_arr - active, 0),
+        slots=slots.astype(np.int64),
+        labels=dict(pool.labels),
     )
 
 
@@ -262,8 +326,15 @@ def _check_pool_shapes(pool: CandidatePool, n: int) -> None:
         "trust_type",
         "is_teaching",
         "number_of_sites",
+        "receiving_support",
+        "capacity_declared",
+        "max_travel_minutes",
+        "travel_adjustment_minutes",
     ):
-        shape = np.shape(getattr(pool, name))
+        value = getattr(pool, name)
+        if value is None:
+            continue
+        shape = np.shape(value)
         if shape != (n,):
             got = shape[0] if len(shape) == 1 else f"shape {shape}"
             raise EngineInputError(f"The pool has {n} candidates but {got} values of {name.replace('_', ' ')}")
@@ -278,16 +349,33 @@ def _check_pool_shapes(pool: CandidatePool, n: int) -> None:
             )
 
 
-def _prepare_culture(culture: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
-    known = np.isfinite(culture)
-    count = known.sum(axis=0).astype(np.float64)
-    total = np.where(known, culture, 0.0).sum(axis=0)
-    mean0 = np.divide(total, count, out=np.zeros_like(total), where=count > 0)
-    has = np.asarray(known.all(axis=1), dtype=bool) if culture.shape[1] else np.zeros(culture.shape[0], dtype=bool)
-    centred = np.where(has[:, None], culture - mean0, 0.0)
-    centred_t = np.ascontiguousarray(centred.T)
-    sq = np.where(has, np.einsum("ij,ij->i", centred, centred), _NO_PROFILE_SQ)
-    return centred_t, sq, total, count
+def values_pattern(profile: FloatArray) -> tuple[FloatArray | None, float]:
+    """A staff survey profile's values pattern and level: (profile - its mean) / its length, and the mean.
+
+    The pattern says where a trust is relatively strong or weak among the themes, whatever its overall level; the
+    dot product of two patterns is the Pearson correlation r of the two profiles. None when flat (no pattern).
+    """
+    level = float(profile.mean())
+    centred = profile - level
+    spread = float(np.sqrt(centred @ centred))
+    if spread < FLAT_PATTERN:
+        return None, level
+    return centred / spread, level
+
+
+def _prepare_culture(culture: FloatArray) -> tuple[FloatArray, BoolArray, BoolArray, FloatArray]:
+    n, dims = culture.shape
+    if dims == 0:
+        return np.zeros((0, n)), np.zeros(n, bool), np.zeros(n, bool), np.full(n, np.nan)
+    has_profile = np.isfinite(culture).all(axis=1)
+    filled = np.where(has_profile[:, None], culture, 0.0)
+    level = filled.mean(axis=1)
+    centred = filled - level[:, None]
+    spread = np.sqrt(np.einsum("ij,ij->i", centred, centred))
+    has_pattern = has_profile & (spread >= FLAT_PATTERN)
+    pattern = np.divide(centred, spread[:, None], out=np.zeros_like(centred), where=has_pattern[:, None])
+    level = np.where(has_profile, level, np.nan)
+    return np.ascontiguousarray(pattern.T), has_pattern, has_profile, level
 
 
 def _codes(values: npt.NDArray[np.str_]) -> tuple[IntArray, dict[str, int]]:
@@ -308,7 +396,7 @@ class ValidatedTrust:
     areas: tuple[str, ...]
     priorities: tuple[int, ...]
     weights: FloatArray
-    rows: list[int]  # row of quality_t for each need (the all-zero row for an unknown area)
+    rows: list[int]  # row of strength_t for each need (the all-zero row for an unknown area)
     known: tuple[bool, ...]
 
 
@@ -324,14 +412,15 @@ def validate_supported(supported: SupportedTrust, prepared: PreparedPool) -> Val
         raise EngineInputError(f"{ods} has a location outside the range of latitudes and longitudes")
     seen: set[str] = set()
     for need in supported.needs:
+        name = prepared.label(need.area)
         if isinstance(need.priority, bool) or not isinstance(need.priority, int | np.integer):
-            raise EngineInputError(f"{ods}'s need for {need.area} has a priority that is not a whole number")
+            raise EngineInputError(f"{ods}'s need for {name} has a priority that is not a whole number")
         if not 1 <= need.priority <= 3:
             raise EngineInputError(
-                f"{ods}'s need for {need.area} has priority {need.priority}, but priorities run from 1 to 3"
+                f"{ods}'s need for {name} has priority {need.priority}, but priorities run from 1 to 3"
             )
         if need.area in seen:
-            raise EngineInputError(f"{ods} lists the need for {need.area} more than once")
+            raise EngineInputError(f"{ods} lists the need for {name} more than once")
         seen.add(need.area)
     if supported.culture is not None and len(supported.culture) != prepared.culture_dims:
         raise EngineInputError(
@@ -340,10 +429,13 @@ def validate_supported(supported: SupportedTrust, prepared: PreparedPool) -> Val
         )
     if supported.number_of_sites < 1:
         raise EngineInputError(f"{ods} must have at least 1 site")
+    adjustment = supported.travel_adjustment_minutes
+    if not math.isfinite(adjustment) or adjustment < 0:
+        raise EngineInputError(f"{ods}'s travel adjustment must be a number of minutes, 0 or more")
     priorities = tuple(int(need.priority) for need in supported.needs)
     weights = np.asarray(priorities, dtype=np.float64)
     weights /= weights.sum()
-    blank = len(prepared.quality_t) - 1
+    blank = len(prepared.strength_t) - 1
     rows = [prepared.area_index.get(need.area, blank) for need in supported.needs]
     return ValidatedTrust(
         latitude=float(latitude),
@@ -367,80 +459,68 @@ def score_pool(supported: SupportedTrust, pool: CandidatePool, settings: MatchSe
     return score_prepared(supported, prepared, settings, needs)
 
 
+def supported_pattern(supported: SupportedTrust, prep: PreparedPool) -> tuple[FloatArray | None, float]:
+    """The supported trust's values pattern and level; (None, NaN) when it has no full profile."""
+    if supported.culture is None or len(supported.culture) == 0 or prep.culture_dims == 0:
+        return None, math.nan
+    profile = np.asarray(supported.culture, dtype=np.float64)
+    if not np.all(np.isfinite(profile)):
+        return None, math.nan
+    return values_pattern(profile)
+
+
 def score_prepared(
     supported: SupportedTrust, prep: PreparedPool, settings: MatchSettings, needs: ValidatedTrust
 ) -> PoolScores:
-    """`score_pool` for a pool already prepared and a trust already validated (settings validated by the caller).
-
-    Writes into preallocated outputs with a few scratch arrays (out= everywhere), so a call allocates only what it
-    returns; pools larger than BLOCK_ROWS are worked through in blocks to bound the scratch memory.
-    """
+    """`score_pool` for a pool already prepared and a trust already validated (settings validated by the caller)."""
     n = prep.n
     band = settings.geography
     weights = settings.weights.normalised()
-    crit_t = np.empty((len(CRITERIA), n), dtype=np.float64)  # criterion-major, so totals are one gemv
-    total = np.empty(n, dtype=np.float64)
-    distance = np.empty(n, dtype=np.float64)
-    travel = np.empty(n, dtype=np.float64)
-    excluded = np.empty(n, dtype=np.int32)
-    compared = np.zeros(n, dtype=bool)
-    block = min(n, BLOCK_ROWS)
-    scratch = np.empty((3, block), dtype=np.float64)
-    flag = np.empty(block, dtype=bool)
+    criteria = np.zeros((n, len(CRITERIA)), dtype=np.float64)
+    known = np.ones((n, len(CRITERIA)), dtype=bool)
 
-    culture = _culture_query(supported, prep)
-    if culture is None:
-        crit_t[CULTURAL_FIT].fill(NEUTRAL_FIT)
-    geo_query = prep.points.query(needs.latitude, needs.longitude)
-    km_to_minutes = band.road_factor / band.average_speed_kmh * 60.0
-    structure = _structure_row(supported, prep)
-    static = prep.static_mask_pool_only if settings.pool_only else prep.static_mask
-    ics_code = prep.ics_lookup.get(supported.ics) if supported.ics and band.exclude_same_ics else None
+    # Cultural fit: (1 + r) / 2 for the correlation r of the two values patterns; 0 and not known without both.
+    pattern, level = supported_pattern(supported, prep)
+    if pattern is not None:
+        correlation = np.clip(pattern @ prep.pattern_t, -1.0, 1.0)
+        compared = prep.has_pattern.copy()
+        correlation[~compared] = np.nan
+        criteria[:, CULTURAL_FIT] = np.where(compared, 0.5 + 0.5 * np.nan_to_num(correlation), 0.0)
+    else:
+        compared = np.zeros(n, dtype=bool)
+        correlation = np.full(n, np.nan)
+    known[:, CULTURAL_FIT] = compared
+
+    # Expertise: sum over needs of w_a x q_ca, crediting only strengths at the covering threshold or above.
     need_rows = np.asarray(needs.rows, dtype=np.intp)
-    need_weights = needs.weights.tolist()
-    weight_list = weights.tolist()
+    strength = prep.strength_t[need_rows]
+    coverage_t = np.where(strength >= settings.covers_at, strength / 5.0, 0.0)
+    criteria[:, EXPERTISE] = needs.weights @ coverage_t
+    known[:, EXPERTISE] = prep.has_expertise
 
-    for start in range(0, n, block):
-        rows = slice(start, min(start + block, n))
-        size = rows.stop - start
-        if culture is not None:
-            _culture_block(prep, culture, rows, crit_t[CULTURAL_FIT, rows], compared[rows], scratch[:, :size])
-        # Expertise: sum over needs of w_a x q_ca, from the needs' rows of the (A + 1, n) quality array.
-        weighted_sum(need_weights, prep.quality_t[need_rows, rows], crit_t[EXPERTISE, rows], scratch[0, :size])
-        d = distance[rows]
-        prep.points.distances_into(geo_query, rows, d, scratch[0], scratch[1])
-        np.multiply(d, km_to_minutes, out=travel[rows])
-        _geography_block(band, travel[rows], crit_t[GEOGRAPHY, rows], scratch[0, :size])
-        crit_t[CAPACITY, rows] = prep.capacity[rows]
-        crit_t[STRUCTURE, rows] = structure[rows]
-        # Exclusions: the static mask plus too near and same ICS, as bits shifted in from boolean arrays.
-        ex = excluded[rows]
-        near = flag[:size]
-        np.less(d, band.min_distance_km, out=near)
-        np.left_shift(near.view(np.uint8), _TOO_NEAR_SHIFT, out=ex, dtype=np.int32)
-        ex |= static[rows]
-        if ics_code is not None:
-            np.equal(prep.ics_code[rows], ics_code, out=near)
-            ex |= np.left_shift(near.view(np.uint8), _SAME_ICS_SHIFT, dtype=np.int32)
-        if prep.missing_location.size:
-            low, high = np.searchsorted(prep.missing_location, (start, rows.stop))
-            missing = prep.missing_location[low:high]
-            distance[missing] = np.nan
-            travel[missing] = np.nan
-            crit_t[GEOGRAPHY, missing] = 0.0
-            excluded[missing] &= ~np.int32(EXCLUDE_TOO_NEAR)
-        weighted_sum(weight_list, crit_t[:, rows], total[rows], scratch[0, :size])
+    # Geography: estimated minutes by road plus both trusts' adjustments (a ferry crossing), scored on the band.
+    distance = prep.points.distances_km(needs.latitude, needs.longitude)
+    distance[prep.points.missing] = np.nan
+    travel = band.travel_minutes(distance) + prep.travel_adjustment + supported.travel_adjustment_minutes
+    criteria[:, GEOGRAPHY] = np.nan_to_num(geography_score(band, travel))
+    known[:, GEOGRAPHY] = ~prep.points.missing
 
-    own_row = prep.ods_index.get(supported.ods_code)
-    if own_row is not None:
-        excluded[own_row] |= EXCLUDE_SELF
-    for code in supported.vetoed:
-        row = prep.ods_index.get(code)
-        if row is not None:
-            excluded[row] |= EXCLUDE_VETOED
+    criteria[:, CAPACITY] = prep.capacity
+    known[:, CAPACITY] = prep.capacity_known
+    structure, structure_known = _structure_row(supported, prep)
+    criteria[:, STRUCTURE] = structure
+    known[:, STRUCTURE] = structure_known
+    total = criteria @ weights
+
+    excluded = _exclusions(supported, prep, settings, distance, travel)
+    existing = [prep.ods_index[code] for code in sorted(supported.existing_buddies) if code in prep.ods_index]
+    met_by = tuple(
+        next((prep.ods[row] for row in existing if coverage_t[a, row] > 0), "") for a in range(len(needs.rows))
+    )
     return PoolScores(
         supported=supported.ods_code,
-        criteria=crit_t.T,
+        criteria=criteria,
+        known=known,
         weights=weights,
         total=total,
         excluded=excluded,
@@ -451,18 +531,64 @@ def score_prepared(
         need_weights=needs.weights,
         need_known=needs.known,
         need_rows=need_rows,
-        quality_t=prep.quality_t,
+        coverage_t=coverage_t,
         culture_compared=compared,
+        pattern_correlation=correlation,
+        supported_level=level,
+        band=band,
+        met=np.array([bool(code) for code in met_by], dtype=bool),
+        met_by=met_by,
+        covers_at=settings.covers_at,
     )
 
 
-def weighted_sum(coefficients: list[float], rows: FloatArray, out: FloatArray, tmp: FloatArray) -> None:
-    """out = sum over j of coefficients[j] x rows[j], element by element, in a fixed order.
+def _exclusions(
+    supported: SupportedTrust, prep: PreparedPool, settings: MatchSettings, distance: FloatArray, travel: FloatArray
+) -> IntArray:
+    """The bit mask of EXCLUDE_* reasons for every candidate."""
+    band = settings.geography
+    excluded = (
+        prep.rated_inadequate * EXCLUDE_INADEQUATE
+        | prep.at_capacity * EXCLUDE_AT_CAPACITY
+        | prep.points.missing * EXCLUDE_NO_LOCATION
+    ).astype(np.int32)
+    if not settings.include_receiving_support:
+        excluded |= (prep.in_special_measures * EXCLUDE_SPECIAL_MEASURES).astype(np.int32)
+        excluded |= (prep.receiving_support * EXCLUDE_RECEIVING_SUPPORT).astype(np.int32)
+    if settings.pool_only:
+        excluded |= (~prep.pool_member * EXCLUDE_NOT_IN_POOL).astype(np.int32)
+    with np.errstate(invalid="ignore"):  # NaN (unknown location, no declared limit) compares False
+        excluded |= ((distance < band.min_distance_km) * EXCLUDE_TOO_NEAR).astype(np.int32)
+        excluded |= ((travel > prep.max_travel) * EXCLUDE_BEYOND_DECLARED_TRAVEL).astype(np.int32)
+    if supported.ics and band.exclude_same_ics:
+        code = prep.ics_lookup.get(supported.ics)
+        if code is not None:
+            excluded |= ((prep.ics_code == code) * EXCLUDE_SAME_ICS).astype(np.int32)
+    own_row = prep.ods_index.get(supported.ods_code)
+    if own_row is not None:
+        excluded[own_row] |= EXCLUDE_SELF
+    for codes, bit in ((supported.vetoed, EXCLUDE_VETOED), (supported.existing_buddies, EXCLUDE_EXISTING_BUDDY)):
+        for code in codes:
+            row = prep.ods_index.get(code)
+            if row is not None:
+                excluded[row] |= bit
+    return excluded
 
-    Not a BLAS matrix-vector product: OpenBLAS's gemv rounds the tail of a vector differently from its body, so two
-    identical candidates could get totals one unit in the last place apart, and the tie-break by ODS code would not
-    see a tie. NumPy's element-wise multiply and add round the same way at every position.
-    """
+
+def geography_score(band: GeographyBand, travel: FloatArray) -> FloatArray:
+    """1.0 up to the ideal travel time, falling linearly to 0.5 at the longest acceptable time, then decaying:
+    visits beyond the longest time are likely to need an overnight stay. NaN stays NaN."""
+    if band.max_minutes > band.ideal_max_minutes:
+        slope = 0.5 / (band.max_minutes - band.ideal_max_minutes)
+        score = np.clip(1.0 - (travel - band.ideal_max_minutes) * slope, 0.5, 1.0)
+    else:
+        score = np.where(travel > band.ideal_max_minutes, 0.5, 1.0)
+    result: FloatArray = score * np.exp(np.minimum((band.max_minutes - travel) / FAR_DECAY_MINUTES, 0.0))
+    return result
+
+
+def weighted_sum(coefficients: list[float], rows: FloatArray, out: FloatArray, tmp: FloatArray) -> None:
+    """out = sum over j of coefficients[j] x rows[j], element by element, in a fixed order."""
     np.multiply(rows[0], coefficients[0], out=out)
     for j in range(1, len(coefficients)):
         if coefficients[j] != 0.0:
@@ -470,137 +596,25 @@ def weighted_sum(coefficients: list[float], rows: FloatArray, out: FloatArray, t
             out += tmp
 
 
-def _geography_block(band: GeographyBand, travel: FloatArray, out: FloatArray, tmp: FloatArray) -> None:
-    """The geography band score from travel minutes, into `out`."""
-    if band.max_minutes > band.ideal_max_minutes:
-        # 1.0 up to the ideal, falling linearly to 0.5 at the longest acceptable time ...
-        slope = 0.5 / (band.max_minutes - band.ideal_max_minutes)
-        np.multiply(travel, -slope, out=out)
-        out += 1.0 + band.ideal_max_minutes * slope
-        np.clip(out, 0.5, 1.0, out=out)
-    else:
-        np.greater(travel, band.ideal_max_minutes, out=out)
-        out *= -0.5
-        out += 1.0
-    # ... then decaying: visits beyond the longest time are likely to need an overnight stay.
-    np.multiply(travel, -1.0 / FAR_DECAY_MINUTES, out=tmp)
-    tmp += band.max_minutes / FAR_DECAY_MINUTES
-    np.minimum(tmp, 0.0, out=tmp)
-    np.exp(tmp, out=tmp)
-    out *= tmp
-
-
-def culture_mean(supported: SupportedTrust, prep: PreparedPool) -> FloatArray | None:
-    """The per-dimension mean the profiles are centred on: np.nanmean over the pool's rows and the supported trust's
-    profile. None when the supported trust has no usable profile."""
-    s = _supported_culture(supported)
-    if s is None:
-        return None
-    count = prep.culture_count + 1.0
-    return (prep.culture_sum + s) / count
-
-
-def _supported_culture(supported: SupportedTrust) -> FloatArray | None:
-    if supported.culture is None or len(supported.culture) == 0:
-        return None
-    s = np.asarray(supported.culture, dtype=np.float64)
-    if not np.all(np.isfinite(s)):
-        return None
-    return s
-
-
-@dataclass(frozen=True)
-class _CultureQuery:
-    v: FloatArray  # the supported trust's profile centred on the mean
-    shift: FloatArray  # mean - mean0: how far adding the supported trust moves the pool mean
-    shift_scale: float | None  # shift = v x this when every dimension has the same count (one gemv, not two)
-    shift_dot_v: float
-    shift_sq: float
-    half_over_norm_v: float  # 0.5 / |v|
-
-
-def _culture_query(supported: SupportedTrust, prep: PreparedPool) -> _CultureQuery | None:
-    """What cultural fit needs from the supported trust, or None when every candidate gets the neutral 0.5."""
-    s = _supported_culture(supported)
-    mean = culture_mean(supported, prep)
-    if s is None or mean is None or prep.culture_dims == 0 or not np.any(prep.culture_count):
-        return None
-    mean0 = np.divide(
-        prep.culture_sum, prep.culture_count, out=np.zeros_like(prep.culture_sum), where=prep.culture_count > 0
-    )
-    shift = mean - mean0
-    v = s - mean
-    vv = float(v @ v)
-    if vv <= _ZERO_VECTOR:
-        return None
-    uniform = prep.culture_uniform and prep.culture_count[0] > 0
-    return _CultureQuery(
-        v=v,
-        shift=shift,
-        shift_scale=1.0 / float(prep.culture_count[0]) if uniform else None,
-        shift_dot_v=float(shift @ v),
-        shift_sq=float(shift @ shift),
-        half_over_norm_v=0.5 / math.sqrt(vv),
-    )
-
-
-def _culture_block(
-    prep: PreparedPool, q: _CultureQuery, rows: slice, out: FloatArray, compared: BoolArray, scratch: FloatArray
-) -> None:
-    """Cosine similarity of culture profiles centred on the mean, mapped to [0, 1] as (1 + cos) / 2, into `out`.
-
-    Raw 0-10 survey scores are all positive, so their cosines squash into 0.96-0.99; centring on the mean compares
-    the shape of each profile instead. Candidates with no profile, or a profile equal to the mean, score a neutral
-    0.5. The mean includes the supported trust (np.nanmean over the pool rows and it); the rows are precomputed
-    centred on the pool's own mean and corrected here algebraically, so a block costs one or two weighted sums of
-    the D rows (see `weighted_sum`) instead of re-centring an (n, D) array:
-        (row - mean).v = (row - mean0).v - shift.v
-        |row - mean|^2 = |row - mean0|^2 - 2 (row - mean0).shift + |shift|^2
-    Rows with no profile have a squared norm of -1e300 (see `_prepare_culture`), so they fail the zero-vector test.
-    """
-    centred = prep.culture_centred_t[:, rows]
-    dot, norm2, tmp = scratch[0], scratch[1], scratch[2]
-    weighted_sum(q.v.tolist(), centred, dot, tmp)
-    if q.shift_scale is not None:
-        np.multiply(dot, -2.0 * q.shift_scale, out=norm2)  # shift = v / N when every dimension has N values
-    else:
-        weighted_sum(q.shift.tolist(), centred, norm2, tmp)
-        norm2 *= -2.0
-    norm2 += prep.culture_sq[rows]
-    norm2 += q.shift_sq
-    dot -= q.shift_dot_v
-    np.greater(norm2, _ZERO_VECTOR, out=compared)
-    np.maximum(norm2, _ZERO_VECTOR, out=norm2)
-    np.sqrt(norm2, out=norm2)
-    # 0.5 x cos, clipped against rounding, zeroed where there is nothing to compare, plus 0.5.
-    np.divide(dot, norm2, out=out)
-    out *= q.half_over_norm_v
-    np.clip(out, -0.5, 0.5, out=out)
-    out *= compared
-    out += 0.5
-
-
-def _structure_row(supported: SupportedTrust, prep: PreparedPool) -> FloatArray:
+def _structure_row(supported: SupportedTrust, prep: PreparedPool) -> tuple[FloatArray, BoolArray]:
     """0.5 x same trust type + 0.25 x same teaching status + 0.25 x closeness in number of sites, for every
-    candidate. It depends on the supported trust only through (type, teaching, sites), so it is cached per pool for
-    the few combinations a wave meets."""
+    candidate whose type is known; 0 and not known where either trust's type is not recorded. Cached per pool for
+    the few (type, teaching, sites) combinations a wave meets."""
     type_code = prep.type_lookup.get(supported.trust_type, -1) if supported.trust_type else -1
-    key = (type_code, bool(supported.is_teaching), max(int(supported.number_of_sites), 1))
+    has_type = bool(supported.trust_type)
+    key = (type_code, bool(supported.is_teaching), max(int(supported.number_of_sites), 1), has_type)
+    known = prep.type_known if has_type else np.zeros(prep.n, dtype=bool)
     cached = prep.structure_cache.get(key)
     if cached is not None:
-        return cached
-    out = np.subtract(prep.log_sites, math.log(key[2]))
-    np.abs(out, out=out)
-    out *= 1.0 / LOG_SITES_SPAN
-    np.minimum(out, 1.0, out=out)
-    out *= -0.25
-    out += 0.25
-    out += (prep.teaching == key[1]) * 0.25
+        return cached, known
+    closeness = 1.0 - np.minimum(np.abs(prep.log_sites - math.log(key[2])) / LOG_SITES_SPAN, 1.0)
+    out = 0.25 * closeness + 0.25 * (prep.teaching == key[1])
     if type_code >= 0:
         out += (prep.type_code == type_code) * 0.5
+    out = np.where(known, out, 0.0)
     if len(prep.structure_cache) >= _STRUCTURE_CACHE_SIZE:
         # Evict the oldest. Another thread may be doing the same: losing a cache entry is harmless.
         with contextlib.suppress(StopIteration, RuntimeError, KeyError):
             del prep.structure_cache[next(iter(prep.structure_cache))]
     prep.structure_cache[key] = out
-    return out
+    return out, known

@@ -7,6 +7,7 @@ than scoring them.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from functools import cache
 
@@ -19,9 +20,13 @@ from matching.engine.scoring import (
     PreparedPool,
     prepare_pool,
     score_prepared,
+    supported_pattern,
     validate_supported,
 )
 from matching.engine.types import (
+    BAND_FAR,
+    BAND_IDEAL,
+    BAND_OVERNIGHT,
     CRITERIA,
     CRITERION_LABELS,
     EXCLUSION_REASONS,
@@ -39,7 +44,7 @@ from matching.engine.types import (
 LOW_FIT_WARNING = "Low cultural fit"
 FAR_WARNING = "Far: visits are likely to need an overnight stay"
 ACQUIRER_FLAG = "Declared potential acquirer: keep the buddy role distinct"
-NO_CULTURE_REASON = "No culture profile to compare"
+SUPPORT_FLAG = "Receiving support itself"
 
 
 def shortlist(
@@ -52,10 +57,11 @@ def shortlist(
 ) -> Shortlist:
     """Rank the best `k` buddies for `supported` from `pool`, best first, with the reasons for each score.
 
-    Excluded candidates are never ranked. Ties on the total are broken by ODS code (ascending), so the result is
-    deterministic. With `include_exclusions`, every excluded candidate is listed (sorted by ODS code) with all its
-    reasons; turn it off when only the ranking is needed, as building those objects costs more than the scoring for
-    large pools. Raises EngineInputError with one plain sentence for input the engine cannot use.
+    Only candidates that can help are ranked: eligible (not excluded) and covering at least one need at the
+    covering strength. Eligible candidates covering none are listed apart in `not_covering`. Ties on the total are
+    broken by ODS code (ascending), so the result is deterministic. With `include_exclusions`, every excluded
+    candidate is listed (sorted by ODS code) with all its reasons. Raises EngineInputError with one plain sentence
+    for input the engine cannot use.
     """
     settings = settings or MatchSettings()
     settings.validate()
@@ -64,10 +70,43 @@ def shortlist(
     prep = prepare_pool(pool)
     needs = validate_supported(supported, prep)
     scores = score_prepared(supported, prep, settings, needs)
-    top = top_k(scores.total, scores.excluded, prep.ods_rank, k)
+    helps = (scores.excluded == 0) & scores.covers_any
+    top = top_k(scores.total, (~helps).astype(np.int32), prep.ods_rank, k)
     ranked = ranked_candidates(scores, supported, pool, prep, settings, top)
     excluded = exclusions(scores, prep) if include_exclusions else ()
-    return Shortlist(supported=supported.ods_code, ranked=ranked, excluded=excluded, considered=prep.n)
+    idle = np.flatnonzero((scores.excluded == 0) & ~scores.covers_any)
+    idle = idle[np.argsort(prep.ods_rank[idle], kind="stable")]
+    return Shortlist(
+        supported=supported.ods_code,
+        ranked=ranked,
+        excluded=excluded,
+        considered=prep.n,
+        not_covering=tuple(prep.ods[row] for row in idle.tolist()),
+        warnings=run_warnings(scores, supported, prep, settings),
+        met_by_existing={area: code for area, code in zip(scores.need_areas, scores.met_by, strict=True) if code},
+    )
+
+
+def run_warnings(
+    scores: PoolScores, supported: SupportedTrust, prep: PreparedPool, settings: MatchSettings
+) -> tuple[str, ...]:
+    """What is missing about the supported trust itself, said once for the whole run."""
+    weights = dict(zip(CRITERIA, scores.weights.tolist(), strict=True))
+    warnings = []
+    if supported_pattern(supported, prep)[0] is None:
+        warnings.append(
+            f"{supported.ods_code} has no staff survey profile, so cultural fit "
+            f"({round(100 * weights['cultural_fit'])}% of the score) is not known for any candidate: "
+            "record its profile before relying on this ranking"
+        )
+    if not supported.trust_type:
+        warnings.append(
+            f"{supported.ods_code}'s trust type is not recorded, so structure similarity is not known for any candidate"
+        )
+    for area, known in zip(scores.need_areas, scores.need_known, strict=True):
+        if not known:
+            warnings.append(f"{prep.label(area)} is not a recorded expertise area, so no candidate can cover it")
+    return tuple(warnings)
 
 
 def top_k(
@@ -114,78 +153,88 @@ def ranked_candidates(
     settings: MatchSettings,
     rows: npt.NDArray[np.intp],
 ) -> tuple[RankedCandidate, ...]:
-    """Ranked candidates (rank 1 = rows[0]) with a plain-English reason for each criterion.
-
-    Everything the reasons need is gathered for these rows in one go and turned into Python lists: reading NumPy
-    arrays one element at a time costs more than the scoring itself at a few thousand candidates.
-    """
+    """Ranked candidates (rank 1 = rows[0]) with a plain-English reason for each criterion, true of its score."""
     if rows.size == 0:
         return ()
     weights = scores.weights.tolist()
     labels = [CRITERION_LABELS[name] for name in CRITERIA]
-    values = scores.criteria[rows].tolist()
-    totals = scores.total[rows].tolist()
-    distances = scores.distance_km[rows].tolist()
-    travels = scores.travel_minutes[rows].tolist()
-    compared = scores.culture_compared[rows].tolist()
-    quality = scores.coverage_rows(rows).tolist()
-    known_columns = np.array(
-        [prep.area_index[area] for area, known in zip(scores.need_areas, scores.need_known, strict=True) if known],
-        dtype=np.intp,
-    )
-    strengths = pool.strength[rows][:, known_columns].tolist()
-    runs = pool.eligible[rows][:, known_columns].tolist()
-    places = pool.max_arrangements[rows].tolist()
-    active = pool.active_arrangements[rows].tolist()
-    offered = pool.staff_days_offered[rows].tolist()
-    committed = pool.staff_days_committed[rows].tolist()
-    kinds = pool.trust_type[rows].tolist()
-    teaching = pool.is_teaching[rows].tolist()
-    sites = pool.number_of_sites[rows].tolist()
-    acquirer = pool.potential_acquirer[rows].tolist()
     band = settings.geography
     result = []
     for i, row in enumerate(rows.tolist()):
-        v = values[i]
+        v = scores.criteria[row].tolist()
+        known = scores.known[row].tolist()
+        travel = float(scores.travel_minutes[row])
         reasons = (
-            _culture_reason(compared[i], v[CULTURAL_FIT]),
-            _expertise_reason(scores, strengths[i], runs[i]),
-            _geography_reason(band, distances[i], travels[i]),
-            _capacity_reason(places[i], active[i], offered[i], committed[i]),
-            _structure_reason(supported, kinds[i], teaching[i], sites[i]),
+            culture_reason(scores, prep, supported, row),
+            expertise_reason(scores, prep, row),
+            geography_reason(band, float(scores.distance_km[row]), travel, prep, supported, row),
+            capacity_reason(pool, prep, row),
+            structure_reason(supported, pool, prep, row),
         )
         criteria = tuple(
-            [
-                CriterionScore(
-                    name=name,
-                    label=labels[j],
-                    score=v[j],
-                    weight=weights[j],
-                    contribution=weights[j] * v[j],
-                    reason=reasons[j],
-                )
-                for j, name in enumerate(CRITERIA)
-            ]
+            CriterionScore(
+                name=name,
+                label=labels[j],
+                score=v[j],
+                weight=weights[j],
+                contribution=weights[j] * v[j],
+                reason=reasons[j],
+                known=known[j],
+            )
+            for j, name in enumerate(CRITERIA)
         )
         warnings = []
-        if v[CULTURAL_FIT] < settings.low_fit_warning:
-            warnings.append(LOW_FIT_WARNING)
-        if travels[i] > band.max_minutes:
+        if known[CULTURAL_FIT] and v[CULTURAL_FIT] < settings.low_fit_warning:
+            warnings.append(
+                f"{LOW_FIT_WARNING}: values patterns differ (correlation {float(scores.pattern_correlation[row]):+.2f})"
+            )
+        band_name = band.band_of(travel)
+        if band_name == BAND_OVERNIGHT:
             warnings.append(FAR_WARNING)
         result.append(
             RankedCandidate(
                 ods_code=prep.ods[row],
                 rank=i + 1,
-                total=totals[i],
+                total=float(scores.total[row]),
                 criteria=criteria,
-                covers=tuple(area for a, area in enumerate(scores.need_areas) if quality[i][a] > 0),
-                distance_km=distances[i],
-                travel_minutes=travels[i],
+                covers=tuple(area for a, area in enumerate(scores.need_areas) if scores.coverage_t[a, row] > 0),
+                distance_km=float(scores.distance_km[row]),
+                travel_minutes=travel,
                 warnings=tuple(warnings),
-                flags=(ACQUIRER_FLAG,) if acquirer[i] else (),
+                flags=candidate_flags(pool, prep, row),
+                band=band_name,
+                missing=missing_parts(prep, row),
             )
         )
     return tuple(result)
+
+
+def candidate_flags(pool: CandidatePool, prep: PreparedPool, row: int) -> tuple[str, ...]:
+    """Facts a regulator must see beside a candidate; shown, never hidden."""
+    flags = []
+    if prep.in_special_measures[row]:
+        flags.append(f"{SUPPORT_FLAG}: in special measures")
+    elif prep.receiving_support[row]:
+        flags.append(f"{SUPPORT_FLAG}: in recovery or oversight segment 4 or 5")
+    if pool.potential_acquirer[row]:
+        flags.append(ACQUIRER_FLAG)
+    return tuple(flags)
+
+
+def missing_parts(prep: PreparedPool, row: int) -> tuple[str, ...]:
+    """What matching could not read for this candidate (PROFILE_PARTS in all)."""
+    missing = []
+    if not prep.has_expertise[row]:
+        missing.append("expertise")
+    if not prep.has_profile[row]:
+        missing.append("staff survey profile")
+    if not prep.capacity_known[row]:
+        missing.append("declared capacity")
+    if not prep.type_known[row]:
+        missing.append("trust type")
+    if prep.points.missing[row]:
+        missing.append("location")
+    return tuple(missing)
 
 
 def covered_needs(scores: PoolScores, row: int) -> tuple[str, ...]:
@@ -211,59 +260,121 @@ def exclusion_reasons(mask: int) -> tuple[str, ...]:
     return tuple(reason for bit, reason in EXCLUSION_REASONS.items() if mask & bit)
 
 
-def _culture_reason(compared: bool, fit: float) -> str:
-    if not compared:
-        return NO_CULTURE_REASON
-    return f"Staff survey profiles {round(100 * fit)}% alike in shape (centred on the national average)"
+def culture_reason(scores: PoolScores, prep: PreparedPool, supported: SupportedTrust, row: int) -> str:
+    """What the cultural fit score measured: the correlation of the two values patterns, and each trust's level."""
+    if not scores.culture_compared[row]:
+        if math.isnan(scores.supported_level) or supported_pattern(supported, prep)[0] is None:
+            return f"Not known: {supported.ods_code} has no staff survey profile to compare"
+        if not prep.has_profile[row]:
+            return "Not known: no staff survey profile recorded"
+        return "Not known: its staff survey scores are all the same, so they show no values pattern"
+    r = float(scores.pattern_correlation[row])
+    fit = float(scores.criteria[row, CULTURAL_FIT])
+    return (
+        f"Values pattern {round(100 * fit)}% alike: correlation {r:+.2f} between where each trust is relatively "
+        f"strong or weak across {prep.culture_dims} staff survey themes; overall level "
+        f"{float(prep.culture_level[row]):.1f} against {scores.supported_level:.1f} out of 10 "
+        "(the level is evidence of strength, not of fit)"
+    )
 
 
-def _expertise_reason(scores: PoolScores, strengths: list[float], runs: list[bool]) -> str:
-    """`strengths` and `runs` cover the needs whose area the pool knows, in order."""
+def expertise_reason(scores: PoolScores, prep: PreparedPool, row: int) -> str:
     covered = []
+    weak = []
     no_service = []
     unknown = []
-    j = 0
     for a, area in enumerate(scores.need_areas):
+        name = prep.label(area)
         if not scores.need_known[a]:
-            unknown.append(area)
+            unknown.append(name)
             continue
-        strength, runs_service = strengths[j], runs[j]
-        j += 1
-        if not runs_service:
-            if strength > 0:
-                no_service.append(area)
+        column = prep.area_index[area]
+        strength = float(prep.strength_t[column, row])
+        if scores.coverage_t[a, row] > 0:
+            covered.append(f"{name} (strength {strength:g}/5, priority {scores.need_priorities[a]})")
         elif strength > 0:
-            covered.append(f"{area} (strength {strength:g}/5, priority {scores.need_priorities[a]})")
-    parts = [("Covers " + ", ".join(covered)) if covered else "No strength in any of the needs"]
-    parts.extend(f"no credit for {area}: does not run the service" for area in no_service)
-    parts.extend(f"{area} is not a recorded expertise area, so no one covers it" for area in unknown)
+            weak.append(f"{name} strength {strength:g}/5 is below the {scores.covers_at}/5 that counts")
+        elif prep.raw_strength_t[column, row] > 0:
+            no_service.append(name)
+    parts = [("Covers " + ", ".join(covered)) if covered else "Covers none of the needs"]
+    parts.extend(weak)
+    parts.extend(f"no credit for {name}: does not run the service" for name in no_service)
+    parts.extend(f"{name} is not a recorded expertise area, so no one covers it" for name in unknown)
     return "; ".join(parts)
 
 
-def _geography_reason(band: GeographyBand, distance: float, travel: float) -> str:
-    text = f"Estimated {travel:.0f} minutes by road ({distance:.0f} km, estimated from straight-line distance)"
-    if travel <= band.ideal_max_minutes:
+def geography_reason(
+    band: GeographyBand, distance: float, travel: float, prep: PreparedPool, supported: SupportedTrust, row: int
+) -> str:
+    adjustment = float(prep.travel_adjustment[row]) + supported.travel_adjustment_minutes
+    text = f"Estimated {travel:.0f} minutes by road ({distance:.0f} km, estimated from straight-line distance"
+    text += f", including {adjustment:g} minutes' travel adjustment)" if adjustment else ")"
+    declared = float(prep.max_travel[row])
+    if math.isfinite(declared):
+        text += f"; it will travel up to {declared:g} minutes"
+    name = band.band_of(travel)
+    if name == BAND_IDEAL:
         return f"{text}: within the ideal {band.ideal_max_minutes:g} minutes"
-    if travel <= band.max_minutes:
+    if name == BAND_FAR:
         return f"{text}: beyond the ideal {band.ideal_max_minutes:g} minutes"
     return f"{text}: beyond {band.max_minutes:g} minutes, so visits are likely to need an overnight stay"
 
 
-def _capacity_reason(most: int, active: int, offered: float, committed: float) -> str:
+def capacity_reason(pool: CandidatePool, prep: PreparedPool, row: int) -> str:
+    if not prep.capacity_known[row]:
+        return "Not known: no capacity declared (counted as one place when allocating)"
+    most = int(pool.max_arrangements[row])
+    active = int(pool.active_arrangements[row])
+    offered = float(pool.staff_days_offered[row])
+    committed = float(pool.staff_days_committed[row])
     return (
         f"{most - active} of {most} buddying places free; "
         f"{offered - committed:g} of {offered:g} senior staff days a month free"
     )
 
 
-def _structure_reason(supported: SupportedTrust, kind: str, teaching: bool, sites: int) -> str:
-    if kind and kind == supported.trust_type:
-        parts = [f"Same trust type ({kind})"]
+def structure_reason(supported: SupportedTrust, pool: CandidatePool, prep: PreparedPool, row: int) -> str:
+    kind = str(pool.trust_type[row])
+    if not supported.trust_type:
+        return f"Not known: {supported.ods_code}'s trust type is not recorded"
+    if not kind:
+        return "Not known: its trust type is not recorded"
+    teaching = bool(pool.is_teaching[row])
+    sites = int(pool.number_of_sites[row])
+    if kind == supported.trust_type:
+        parts = [f"Same trust type ({prep.label(kind)})"]
     else:
-        parts = [f"Different trust type ({kind or 'unknown'} against {supported.trust_type or 'unknown'})"]
+        parts = [f"Different trust type ({prep.label(kind)} against {prep.label(supported.trust_type)})"]
     if teaching == supported.is_teaching:
         parts.append("both teaching" if teaching else "neither teaching")
     else:
         parts.append("one teaching, one not")
     parts.append(f"{sites} {'site' if sites == 1 else 'sites'} against {supported.number_of_sites}")
     return "; ".join(parts) + " (size and structure count least)"
+
+
+def assess_candidates(
+    supported: SupportedTrust, pool: CandidatePool, settings: MatchSettings, ods_codes: list[str]
+) -> tuple[tuple[RankedCandidate, ...], dict[str, tuple[str, ...]]]:
+    """The fit of named candidates (a trust choosing its own buddies), whether or not they would be ranked.
+
+    Returns each known candidate scored with its reasons (rank = its place among the ranked, 0 where it would not
+    be ranked) and, by ODS code, why a candidate would be excluded or not ranked. Unknown codes are left out.
+    """
+    settings.validate()
+    prep = prepare_pool(pool)
+    scores = score_prepared(supported, prep, settings, validate_supported(supported, prep))
+    helps = (scores.excluded == 0) & scores.covers_any
+    rows = np.asarray([prep.ods_index[code] for code in ods_codes if code in prep.ods_index], dtype=np.intp)
+    assessed = ranked_candidates(scores, supported, pool, prep, settings, rows)
+    key = np.where(helps, scores.total, -np.inf)
+    result = []
+    concerns: dict[str, tuple[str, ...]] = {}
+    for row, candidate in zip(rows.tolist(), assessed, strict=True):
+        rank = int((key > key[row]).sum() + 1) if helps[row] else 0
+        result.append(dataclasses.replace(candidate, rank=rank))
+        reasons = list(exclusion_reasons(int(scores.excluded[row])))
+        if not scores.covers_any[row]:
+            reasons.append(f"Covers none of the needs at strength {settings.covers_at} or more")
+        concerns[candidate.ods_code] = tuple(reasons)
+    return tuple(result), concerns

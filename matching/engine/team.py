@@ -23,6 +23,7 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 
 from matching.engine.scoring import PoolScores, PreparedPool, prepare_pool, score_prepared, validate_supported
 from matching.engine.types import (
+    BAND_OVERNIGHT,
     CandidatePool,
     EngineInputError,
     MatchSettings,
@@ -85,7 +86,7 @@ def build_team(
             exact_ms=None,
         )
     started = time.perf_counter()
-    exact_rows, method = team_exact(values, scores.coverage, prep.ods_rank, k, rows, prune_to)
+    exact_rows, method = team_exact(values, scores.effective_coverage, prep.ods_rank, k, rows, prune_to)
     exact_team = describe_team(scores, values, prep, exact_rows, method)
     exact_ms = (time.perf_counter() - started) * 1000.0
     gap = 0.0
@@ -344,9 +345,11 @@ class _Described:
     unmet: tuple[str, ...]
 
 
-def describe_members(scores: PoolScores, values: FloatArray, ods: tuple[str, ...], rows: list[int]) -> _Described:
+def describe_members(scores: PoolScores, values: FloatArray, prep: PreparedPool, rows: list[int]) -> _Described:
     """Members with the needs each leads on (the best value for the need; first by ODS on ties), ordered by number
-    of needs led (most first) then ODS code; plus the objective, coverage and unmet needs."""
+    of needs led (most first) then ODS code, each with its distance, travel time, band and warnings; plus the
+    objective, coverage and unmet needs."""
+    ods = prep.ods
     rows = sorted(dict.fromkeys(rows), key=lambda r: ods[r])
     areas = scores.need_areas
     if rows:
@@ -362,22 +365,41 @@ def describe_members(scores: PoolScores, values: FloatArray, ods: tuple[str, ...
         if leader >= 0:
             led[leader].append(areas[a])
     members = sorted(
-        (
-            TeamMember(ods_code=ods[row], assigned_needs=tuple(led[i]), total=float(scores.total[row]))
-            for i, row in enumerate(rows)
-        ),
+        (_member(scores, prep, row, tuple(led[i])) for i, row in enumerate(rows)),
         key=lambda member: (-len(member.assigned_needs), member.ods_code),
     )
+    met = scores.met | (best_quality > 0)
     return _Described(
         members=tuple(members),
         objective=float(member_values.max(axis=0).sum()) if rows else 0.0,
-        coverage=float(scores.need_weights @ best_quality),
-        unmet=tuple(area for a, area in enumerate(areas) if best_quality[a] <= 0),
+        coverage=float(scores.need_weights @ np.where(scores.met, 1.0, best_quality)),
+        unmet=tuple(area for a, area in enumerate(areas) if not met[a]),
+    )
+
+
+def _member(scores: PoolScores, prep: PreparedPool, row: int, needs: tuple[str, ...]) -> TeamMember:
+    travel = float(scores.travel_minutes[row])
+    band = scores.band.band_of(travel)
+    warnings = []
+    if band == BAND_OVERNIGHT:
+        names = ", ".join(prep.label(area) for area in needs) or "its needs"
+        warnings.append(
+            f"Beyond {scores.band.max_minutes:g} minutes, so visits are likely to need an overnight stay: "
+            f"chosen because no eligible trust nearer covers {names}"
+        )
+    return TeamMember(
+        ods_code=prep.ods[row],
+        assigned_needs=needs,
+        total=float(scores.total[row]),
+        distance_km=float(scores.distance_km[row]),
+        travel_minutes=travel,
+        band=band,
+        warnings=tuple(warnings),
     )
 
 
 def describe_team(scores: PoolScores, values: FloatArray, prep: PreparedPool, rows: list[int], method: str) -> Team:
-    described = describe_members(scores, values, prep.ods, rows)
+    described = describe_members(scores, values, prep, rows)
     return Team(
         members=described.members,
         objective=described.objective,

@@ -8,6 +8,7 @@ expertise must cover the supported trust's prioritised needs; a buddy's capacity
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -32,6 +33,9 @@ EXCLUDE_NOT_IN_POOL = 1 << 5
 EXCLUDE_TOO_NEAR = 1 << 6
 EXCLUDE_SAME_ICS = 1 << 7
 EXCLUDE_NO_LOCATION = 1 << 8
+EXCLUDE_RECEIVING_SUPPORT = 1 << 9
+EXCLUDE_BEYOND_DECLARED_TRAVEL = 1 << 10
+EXCLUDE_EXISTING_BUDDY = 1 << 11
 EXCLUSION_REASONS = {
     EXCLUDE_SELF: "This is the supported trust itself",
     EXCLUDE_SPECIAL_MEASURES: "In special measures itself",
@@ -42,6 +46,26 @@ EXCLUSION_REASONS = {
     EXCLUDE_TOO_NEAR: "Too near: a neighbour or potential competitor",
     EXCLUDE_SAME_ICS: "Too near: in the same integrated care system (competition risk)",
     EXCLUDE_NO_LOCATION: "No location recorded, so travel cannot be judged",
+    EXCLUDE_RECEIVING_SUPPORT: "Receiving support itself: in recovery or oversight segment 4 or 5",
+    EXCLUDE_BEYOND_DECLARED_TRAVEL: "Further than the longest journey it declared it will make",
+    EXCLUDE_EXISTING_BUDDY: "Already its buddy in an open arrangement",
+}
+# Exclusions a regulator may lift explicitly ("include trusts receiving support"); the candidates are then flagged.
+EXCLUDE_LIFTABLE = EXCLUDE_SPECIAL_MEASURES | EXCLUDE_RECEIVING_SUPPORT
+
+# A candidate "covers" a need when its strength in the area is at least this (1-5). One threshold everywhere:
+# matching credits no strength below it, and the directory's "covers" filter uses the same number (both read
+# settings.BUDDY_COVERS_AT_STRENGTH through matching.selectors.match_settings / buddying.filters).
+COVERS_AT_DEFAULT = 3
+
+# Travel bands, computed only by GeographyBand.band_of: pages, commands and JSON all show these.
+BAND_IDEAL = "ideal"
+BAND_FAR = "far"
+BAND_OVERNIGHT = "overnight"
+BAND_LABELS = {
+    BAND_IDEAL: "Within the ideal travel time",
+    BAND_FAR: "Beyond the ideal travel time",
+    BAND_OVERNIGHT: "Likely to need an overnight stay",
 }
 
 
@@ -113,7 +137,18 @@ class GeographyBand:
             raise EngineInputError("The average speed must be more than 0 km/h")
 
     def travel_minutes(self, distance_km: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        """Estimated minutes by road for straight-line distances, before any per-trust adjustment."""
         return distance_km * self.road_factor / self.average_speed_kmh * 60.0
+
+    def band_of(self, travel_minutes: float) -> str:
+        """The travel band of one estimated journey: the only place the band is decided."""
+        if not math.isfinite(travel_minutes):
+            return BAND_OVERNIGHT
+        if travel_minutes <= self.ideal_max_minutes:
+            return BAND_IDEAL
+        if travel_minutes <= self.max_minutes:
+            return BAND_FAR
+        return BAND_OVERNIGHT
 
 
 @dataclass(frozen=True)
@@ -122,14 +157,22 @@ class MatchSettings:
     geography: GeographyBand = field(default_factory=GeographyBand)
     # Match only accredited members of the superbuddy framework pool.
     pool_only: bool = False
-    # Below this cultural fit (0-1) a ranked candidate carries a "low cultural fit" warning.
+    # Below this cultural fit (0-1) a ranked candidate carries a "low cultural fit" warning. Fit is (1 + r) / 2 for
+    # the correlation r of the two values patterns, so 0.45 means a pattern slightly opposed (r below -0.1).
     low_fit_warning: float = 0.45
+    # The strength (1-5) at which a candidate counts as covering a need; weaker strengths earn no credit.
+    covers_at: int = COVERS_AT_DEFAULT
+    # Trusts in special measures, in recovery or in oversight segments 4-5 are excluded unless the regulator
+    # includes them explicitly; they are then ranked with a flag.
+    include_receiving_support: bool = False
 
     def validate(self) -> None:
         self.weights.validate()
         self.geography.validate()
         if not 0 <= self.low_fit_warning <= 1:
             raise EngineInputError("The low cultural fit warning must be between 0 and 1")
+        if isinstance(self.covers_at, bool) or not isinstance(self.covers_at, int) or not 1 <= self.covers_at <= 5:
+            raise EngineInputError("The strength that counts as covering a need must be a whole number from 1 to 5")
 
 
 @dataclass(frozen=True)
@@ -155,6 +198,12 @@ class SupportedTrust:
     trust_type: str = ""
     is_teaching: bool = False
     number_of_sites: int = 1
+    # Minutes added to every journey to or from this trust (for example a ferry crossing), set by the regulator.
+    travel_adjustment_minutes: float = 0.0
+    # Buddies it already has in open arrangements: never proposed again, and the needs they cover count as met.
+    existing_buddies: frozenset[str] = frozenset()
+    # Trusts in special measures are served first in a wave.
+    in_special_measures: bool = False
 
 
 @dataclass(frozen=True, eq=False)
@@ -182,9 +231,20 @@ class CandidatePool:
     rated_inadequate: npt.NDArray[np.bool_]
     pool_member: npt.NDArray[np.bool_]
     potential_acquirer: npt.NDArray[np.bool_]
-    trust_type: npt.NDArray[np.str_]
+    trust_type: npt.NDArray[np.str_]  # "" where the type is not known
     is_teaching: npt.NDArray[np.bool_]
     number_of_sites: npt.NDArray[np.int64]
+    # In recovery or oversight segment 4-5 (special measures has its own column). None: no one.
+    receiving_support: npt.NDArray[np.bool_] | None = None
+    # Whether the trust has declared its capacity; an undeclared capacity is "not known", scored 0, and counted as
+    # one place for allocation. None: every trust has declared.
+    capacity_declared: npt.NDArray[np.bool_] | None = None
+    # The longest journey (minutes) a pool member declared it will make; NaN where none. None: none declared.
+    max_travel_minutes: npt.NDArray[np.float64] | None = None
+    # Minutes added to every journey to or from the trust (a ferry crossing). None: zero for all.
+    travel_adjustment_minutes: npt.NDArray[np.float64] | None = None
+    # Names to show for area and trust type slugs in reasons. Empty: the slugs themselves.
+    labels: Mapping[str, str] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return int(self.ods_codes.shape[0])
@@ -198,6 +258,7 @@ class CriterionScore:
     weight: float  # normalised weight, 0-1
     contribution: float  # weight x score: what it adds to the total
     reason: str  # plain English, e.g. "Estimated 95 minutes by road (118 km): in the ideal band"
+    known: bool = True  # False: the data is missing, the score is 0 and the reason says what is missing
 
 
 @dataclass(frozen=True)
@@ -211,6 +272,17 @@ class RankedCandidate:
     travel_minutes: float
     warnings: tuple[str, ...]  # e.g. "Low cultural fit", "Far: visits are likely to need an overnight stay"
     flags: tuple[str, ...]  # e.g. "Declared potential acquirer": shown, never hidden
+    band: str = BAND_IDEAL  # one of BAND_LABELS
+    missing: tuple[str, ...] = ()  # what is not known about this candidate, e.g. "staff survey profile"
+
+    @property
+    def completeness(self) -> tuple[int, int]:
+        """(known, of): how much of the profile matching uses is recorded."""
+        return PROFILE_PARTS - len(self.missing), PROFILE_PARTS
+
+
+# The parts of a candidate's profile that matching reads: expertise, staff survey, capacity, trust type, location.
+PROFILE_PARTS = 5
 
 
 @dataclass(frozen=True)
@@ -222,9 +294,15 @@ class Exclusion:
 @dataclass(frozen=True)
 class Shortlist:
     supported: str
-    ranked: tuple[RankedCandidate, ...]
+    ranked: tuple[RankedCandidate, ...]  # only candidates covering at least one need
     excluded: tuple[Exclusion, ...]
     considered: int  # candidates in the pool
+    # Eligible (not excluded) but covering none of the needs at the covering strength: never ranked, ODS order.
+    not_covering: tuple[str, ...] = ()
+    # Said once for the whole run, e.g. the supported trust has no staff survey profile.
+    warnings: tuple[str, ...] = ()
+    # Needs already covered by the trust's current buddies (area slug -> the buddy's ODS code).
+    met_by_existing: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -232,6 +310,10 @@ class TeamMember:
     ods_code: str
     assigned_needs: tuple[str, ...]  # the needs this buddy leads on ("issue-specific buddying")
     total: float  # its shortlist score with this trust
+    distance_km: float = math.nan
+    travel_minutes: float = math.nan
+    band: str = BAND_IDEAL
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -259,6 +341,14 @@ class TrustAllocation:
     members: tuple[TeamMember, ...]
     coverage: float
     unmet_needs: tuple[str, ...]
+    met_by_existing: tuple[str, ...] = ()  # needs its current buddies already cover
+    reason: str = ""  # why it has no buddy, when it has none
+
+
+@dataclass(frozen=True)
+class Unallocated:
+    ods_code: str
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -268,6 +358,8 @@ class WaveResult:
     objective: float
     upper_bound: float | None  # LP relaxation bound, when computed: objective / upper_bound >= optimality
     exact: bool  # True when solved to proven optimality
-    unallocated: tuple[str, ...]  # trusts left without any buddy
+    unallocated: tuple[Unallocated, ...]  # trusts left without any buddy, each with the reason
     load: dict[str, int]  # candidate ODS code -> number of trusts it was given
     elapsed_ms: float
+    served: int = 0  # trusts given at least one buddy covering a need
+    max_servable: int = 0  # the most trusts that could each get one such buddy at once (a maximum matching)

@@ -44,6 +44,7 @@ from matching.engine.types import (
     MatchSettings,
     SupportedTrust,
     TrustAllocation,
+    Unallocated,
     WaveResult,
 )
 
@@ -51,7 +52,10 @@ FloatArray = npt.NDArray[np.float64]
 IntpArray = npt.NDArray[np.intp]
 
 METHODS = ("coverage", "assignment", "stable")
-EXACT_TRUST_LIMIT = 15  # exact=None solves waves of up to this many trusts exactly
+# exact=None solves waves of up to this many trusts to proven optimality; larger waves get the MILP within a time
+# limit, kept only when it beats the heuristic (a wave is a background task, so seconds are affordable).
+EXACT_TRUST_LIMIT = 60
+LARGE_WAVE_TIME_LIMIT_S = 10.0
 # Per trust, the coverage heuristic and the LP consider the best this-many buddies for each need and overall.
 CANDIDATE_DEPTH = 25
 MAX_IMPROVEMENT_ROUNDS = 30
@@ -113,16 +117,21 @@ def allocate_wave(
     report(0.0)
     prep = prepare_pool(pool)
     scored = _score_wave(trusts, prep, settings, report)
+    seed, served_sm, served_all = serve_first(scored, prep)
 
     upper_bound: float | None = None
     proven = False
     if method == "coverage":
-        teams = coverage_heuristic(scored, prep, k)
+        teams = coverage_heuristic(scored, prep, k, seed)
         report(0.6)
         lagrangian = lagrangian_bound(scored, prep, k)
         report(0.7)
-        if exact or (exact is None and len(scored) <= EXACT_TRUST_LIMIT):
-            exact_teams, proven = coverage_exact(scored, prep, k, teams, lagrangian)
+        small = len(scored) <= EXACT_TRUST_LIMIT
+        if exact or exact is None:
+            limit = MILP_TIME_LIMIT_S if exact or small else LARGE_WAVE_TIME_LIMIT_S
+            exact_teams, proven = coverage_exact(
+                scored, prep, k, teams, lagrangian, served=(served_sm, served_all), time_limit=limit
+            )
             if proven or _objective(scored, exact_teams) > _objective(scored, teams):
                 teams = exact_teams
         # The bound is valid by construction; max() only hides float rounding when it is tight.
@@ -136,13 +145,15 @@ def allocate_wave(
     allocations = []
     load: dict[str, int] = {}
     for item, team in zip(scored, teams, strict=True):
-        described = describe_members(item.scores, item.values, prep.ods, team)
+        described = describe_members(item.scores, item.values, prep, team)
         allocations.append(
             TrustAllocation(
                 supported=item.trust.ods_code,
                 members=described.members,
                 coverage=described.coverage,
                 unmet_needs=described.unmet,
+                met_by_existing=tuple(a for a, met in zip(item.scores.need_areas, item.scores.met, strict=True) if met),
+                reason="" if team else unserved_reason(item, prep, seed_had=False),
             )
         )
         for row in team:
@@ -153,12 +164,77 @@ def allocate_wave(
         objective=_objective(scored, teams),
         upper_bound=upper_bound,
         exact=proven,
-        unallocated=tuple(a.supported for a in allocations if not a.members),
+        unallocated=tuple(Unallocated(ods_code=a.supported, reason=a.reason) for a in allocations if not a.members),
         load=dict(sorted(load.items())),
         elapsed_ms=(time.perf_counter() - started) * 1000.0,
+        served=sum(1 for team in teams if team),
+        max_servable=served_all,
     )
     report(1.0)
     return result
+
+
+def serve_first(scored: Sequence[_Scored], prep: PreparedPool) -> tuple[list[list[int]], int, int]:
+    """One useful buddy for as many trusts as possible, those in special measures first: a maximum b-matching of
+    trusts to buddies' free places (augmenting paths, each trust trying its best buddies first).
+
+    Trusts in special measures are matched first and augmenting paths never unmatch a trust, so the result serves
+    the most trusts in special measures possible and, among such results, the most trusts (the trusts a matching
+    can serve form a matroid, so both maxima are reached at once). Returns each trust's seed team (one row or
+    none), the number of trusts in special measures served and the number served.
+    """
+    order = sorted(range(len(scored)), key=lambda t: (not scored[t].trust.in_special_measures, t))
+    options: list[list[int]] = []
+    for item in scored:
+        useful = np.flatnonzero((item.values.max(axis=1) > 0) & (prep.slots > 0)) if item.values.shape[1] else []
+        rows = np.asarray(useful, dtype=np.intp)
+        ranking = np.lexsort((prep.ods_rank[rows], -item.values[rows].sum(axis=1))) if rows.size else rows
+        options.append(rows[ranking].tolist())
+    holders: dict[int, list[int]] = {}
+    match: list[int | None] = [None] * len(scored)
+
+    def augment(t: int, visited: set[int]) -> bool:
+        for row in options[t]:
+            if row in visited:
+                continue
+            visited.add(row)
+            held = holders.setdefault(row, [])
+            if len(held) < prep.slots[row]:
+                held.append(t)
+                match[t] = row
+                return True
+            for other in list(held):
+                if augment(other, visited):
+                    held.remove(other)
+                    held.append(t)
+                    match[t] = row
+                    return True
+        return False
+
+    served_sm = served = 0
+    for t in order:
+        if augment(t, set()):
+            served += 1
+            served_sm += int(scored[t].trust.in_special_measures)
+    return [[row] if row is not None else [] for row in match], served_sm, served
+
+
+def unserved_reason(item: _Scored, prep: PreparedPool, seed_had: bool) -> str:
+    """Why a trust in a wave was given no buddy, in one sentence a regulator can act on."""
+    scores = item.scores
+    if scores.met.all():
+        return "Its needs are already covered by its current buddies"
+    if not (scores.coverage_t > 0).any():
+        return "No trust in the pool covers any of its needs at the covering strength"
+    useful = item.values.max(axis=1) > 0
+    if not useful.any():
+        return "Every trust that covers its needs is excluded for it (see its shortlist for the reasons)"
+    if not (prep.slots[useful] > 0).any():
+        return "Every eligible trust that covers its needs has no free buddying place"
+    return (
+        "The trusts that could help it were needed for other trusts in the wave: serving it would leave a trust "
+        "in special measures, or more trusts, without any buddy"
+    )
 
 
 def _score_wave(
@@ -175,7 +251,7 @@ def _score_wave(
     checkpoints = {len(trusts) * q // 4 for q in (1, 2, 3)}
     for i, trust in enumerate(trusts):
         scores = score_prepared(trust, prep, settings, validate_supported(trust, prep))
-        scored.append(_Scored(trust=trust, scores=scores, values=scores.need_values(), acceptable=scores.excluded == 0))
+        scored.append(_Scored(trust=trust, scores=scores, values=scores.values, acceptable=scores.excluded == 0))
         if i + 1 in checkpoints:
             report(0.5 * (i + 1) / len(trusts))
     return scored
@@ -204,8 +280,11 @@ def _candidates(item: _Scored, depth: int) -> IntpArray:
 # --- coverage: heuristic -------------------------------------------------------------------------------------
 
 
-def coverage_heuristic(scored: Sequence[_Scored], prep: PreparedPool, k: int) -> list[list[int]]:
-    """Lazy greedy on (trust, buddy) marginal gains, then local improvement. Returns each trust's rows.
+def coverage_heuristic(
+    scored: Sequence[_Scored], prep: PreparedPool, k: int, seed: Sequence[Sequence[int]] | None = None
+) -> list[list[int]]:
+    """From the seed (one buddy for as many trusts as can be served), lazy greedy on (trust, buddy) marginal gains,
+    then local improvement. Returns each trust's rows. No move ever leaves a served trust without a buddy.
 
     Marginal gains only fall as a team grows (the objective is submodular), so a stale gain on the heap is an upper
     bound: a popped pair whose recomputed gain still beats the heap's top is the true best. Ties go to the earlier
@@ -213,9 +292,17 @@ def coverage_heuristic(scored: Sequence[_Scored], prep: PreparedPool, k: int) ->
     """
     slots = prep.slots.copy()
     candidates = [_candidates(item, CANDIDATE_DEPTH) for item in scored]
+    teams: list[list[int]] = [list(team) for team in seed] if seed is not None else [[] for _ in scored]
+    for t, team in enumerate(teams):
+        for row in team:
+            slots[row] -= 1
+            if row not in candidates[t]:
+                candidates[t] = np.union1d(candidates[t], [row]).astype(np.intp)
     values = [item.values[rows].tolist() for item, rows in zip(scored, candidates, strict=True)]
-    teams: list[list[int]] = [[] for _ in scored]
-    best: list[list[float]] = [[0.0] * item.values.shape[1] for item in scored]
+    best: list[list[float]] = [
+        (item.values[team].max(axis=0).tolist() if team else [0.0] * item.values.shape[1])
+        for item, team in zip(scored, teams, strict=True)
+    ]
     rank = prep.ods_rank
     heap: list[tuple[float, int, int, int]] = []
     for t, (rows, vals) in enumerate(zip(candidates, values, strict=True)):
@@ -359,7 +446,8 @@ def _best_trade(state: _State, candidates: Sequence[IntpArray], t1: int) -> bool
             row2 = int(wanted[w])
             for t2 in state.holders.get(row2, ()):
                 team2 = state.teams[t2]
-                if t2 == t1 or row1 in team2 or not state.scored[t2].acceptable[row1]:
+                # t2 must take a buddy useful to it, so a trade never leaves a served trust without real help.
+                if t2 == t1 or row1 in team2 or max(state.row(t2, row1)) <= 0:
                     continue
                 swapped = [row1 if r == row2 else r for r in team2]
                 gain = float(gains1[w]) + state.value(t2, swapped) - state.value(t2, team2)
@@ -514,6 +602,8 @@ def coverage_exact(
     k: int,
     heuristic: Sequence[Sequence[int]],
     lagrangian: LagrangianBound,
+    served: tuple[int, int] = (0, 0),
+    time_limit: float = MILP_TIME_LIMIT_S,
 ) -> tuple[list[list[int]], bool]:
     """The optimal allocation by MILP (HiGHS). Returns the teams and whether HiGHS proved optimality.
 
@@ -523,6 +613,10 @@ def coverage_exact(
     as good; nor can c be credited for need a of t where D - (alpha[t, a] - v[t, c, a]) is below it; a pair left
     with no need it could be credited for adds nothing. The heuristic's pairs are always kept. With a tight bound
     this leaves a few candidates per trust, and HiGHS solves the rest quickly.
+
+    `served` = (trusts in special measures served, trusts served) by `serve_first`: the MILP must serve at least as
+    many of each (z_t <= sum of t's pairs, z_t in [0, 1]), so coverage is maximised only among allocations that
+    serve the most trusts. The heuristic serves as many, so it is a feasible incumbent and the fixing stays valid.
     """
     incumbent = _objective(scored, heuristic)
     # The MILP also charges MEMBER_PENALTY per buddy (fewer buddies on ties), so its optimum may be worth up to that
@@ -543,13 +637,41 @@ def coverage_exact(
         return [[] for _ in scored], True
     model = _build_model(values, sets, prep, k)
     n_pairs = model.pair_row.size
-    cost = np.concatenate([np.full(n_pairs, MEMBER_PENALTY), -model.y_value])
+    n_y = model.y_value.size
+    trusts = len(scored)
+    n_vars = n_pairs + n_y + trusts
+    z = n_pairs + n_y + np.arange(trusts)
+    # z_t - sum of t's pairs <= 0; -sum z <= -served; -sum over trusts in special measures of z <= -served there.
+    special = np.array([item.trust.in_special_measures for item in scored], dtype=bool)
+    serve = sparse.csr_array(
+        (
+            np.concatenate([np.ones(trusts), -np.ones(n_pairs), -np.ones(trusts), -np.ones(int(special.sum()))]),
+            (
+                np.concatenate(
+                    [
+                        np.arange(trusts),
+                        model.pair_trust,
+                        np.full(trusts, trusts),
+                        np.full(int(special.sum()), trusts + 1),
+                    ]
+                ),
+                np.concatenate([z, np.arange(n_pairs), z, z[special]]),
+            ),
+        ),
+        shape=(trusts + 2, n_vars),
+    )
+    a_ub = sparse.vstack(
+        [sparse.hstack([model.a_ub, sparse.csr_array((model.a_ub.shape[0], trusts))], format="csr"), serve],
+        format="csr",
+    )
+    b_ub = np.concatenate([model.b_ub, np.zeros(trusts), [-float(served[1]), -float(served[0])]])
+    cost = np.concatenate([np.full(n_pairs, MEMBER_PENALTY), -model.y_value, np.zeros(trusts)])
     result = milp(
         cost,
-        constraints=[LinearConstraint(model.a_ub, -np.inf, model.b_ub)],
-        integrality=np.concatenate([np.ones(n_pairs), np.zeros(model.y_value.size)]),
+        constraints=[LinearConstraint(a_ub, -np.inf, b_ub)],
+        integrality=np.concatenate([np.ones(n_pairs), np.zeros(n_y + trusts)]),
         bounds=Bounds(0.0, 1.0),
-        options={"mip_rel_gap": 1e-9, "time_limit": MILP_TIME_LIMIT_S},
+        options={"mip_rel_gap": 1e-9, "time_limit": time_limit},
     )
     if result.x is None:
         return [list(team) for team in heuristic], False
@@ -575,7 +697,8 @@ def assignment_rounds(scored: Sequence[_Scored], prep: PreparedPool, k: int) -> 
     for item in scored:
         acceptable_any |= item.acceptable
     totals = np.stack([item.scores.total for item in scored])
-    allowed = np.stack([item.acceptable for item in scored])
+    # Never a buddy that covers none of the trust's (unmet) needs.
+    allowed = np.stack([item.acceptable & (item.values.max(axis=1) > 0) for item in scored])
     for _ in range(k):
         open_rows = np.flatnonzero(acceptable_any & (slots > 0))
         open_rows = open_rows[np.argsort(prep.ods_rank[open_rows], kind="stable")]
@@ -616,7 +739,8 @@ def _preferences(scored: Sequence[_Scored], prep: PreparedPool, k: int) -> _Pref
     0.5 x cultural fit + 0.5 x expertise of the pair (ties: lower ODS first). Only non-excluded pairs count."""
     trust_lists = []
     for item in scored:
-        rows = np.flatnonzero(item.acceptable)
+        # Only buddies that cover one of its (unmet) needs are acceptable: stability never hands out a useless one.
+        rows = np.flatnonzero(item.acceptable & (item.values.max(axis=1) > 0))
         order = np.lexsort((prep.ods_rank[rows], -item.scores.total[rows]))
         trust_lists.append(rows[order].tolist())
     codes = [item.trust.ods_code for item in scored]
@@ -626,7 +750,7 @@ def _preferences(scored: Sequence[_Scored], prep: PreparedPool, k: int) -> _Pref
     appreciation = np.stack(
         [0.5 * item.scores.criteria[:, CULTURAL_FIT] + 0.5 * item.scores.criteria[:, EXPERTISE] for item in scored]
     )
-    allowed = np.stack([item.acceptable for item in scored])
+    allowed = np.stack([item.acceptable & (item.values.max(axis=1) > 0) for item in scored])
     buddy_rank: dict[int, dict[int, int]] = {}
     for row in np.flatnonzero(allowed.any(axis=0)).tolist():
         trusts = np.flatnonzero(allowed[:, row])
