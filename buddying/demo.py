@@ -17,7 +17,7 @@ from decimal import Decimal
 from django.apps import apps
 from django.db import transaction
 
-from buddying.demo_data import INTEGRATED_CARE_SYSTEMS, TOWNS
+from buddying.demo_data import FERRY_MINUTES, INTEGRATED_CARE_SYSTEMS, TOWNS
 from buddying.models import (
     CULTURE_DIMENSIONS,
     CultureProfile,
@@ -247,6 +247,7 @@ def demo_registry_create(*, seed: int = 2014, today: dt.date | None = None) -> l
             improvement_status=status,
             improvement_status_since=since,
             improvement_status_review_due=since + dt.timedelta(days=365) if since else None,
+            travel_adjustment_minutes=FERRY_MINUTES.get(town, 0),
         )
         service_slugs = list(SERVICES_BY_TYPE[trust_type])
         # Not every district general hospital still runs maternity or paediatrics.

@@ -272,3 +272,9 @@ TOWNS: tuple[tuple[str, float, float, str, str], ...] = (
     ("Dorchester", 50.7154, -2.4367, "south-west", "QVV"),
     ("Weymouth", 50.6140, -2.4570, "south-west", "QVV"),
 )
+
+# Extra minutes each way for towns reached only by sea: the Solent car ferries take 45 to 60 minutes
+# with boarding. Read into Trust.travel_adjustment_minutes, which every travel estimate adds.
+FERRY_MINUTES: dict[str, int] = {
+    "Newport (Isle of Wight)": 60,
+}

@@ -14,7 +14,8 @@ from buddying.models import CULTURE_DIMENSIONS, CultureProfile, ExpertiseArea, I
 from buddying.postcodes import UnknownPostcode, locate_postcode
 from buddying.validators import normalise_postcode
 
-# Facts the regulator determines (ratings, oversight, status); a trust executive cannot change them.
+# Facts the regulator determines (ratings, oversight, status, closure, travel); a trust executive
+# cannot change them: they are not on an executive's form, so posting them changes nothing.
 REGULATOR_ONLY_FIELDS = (
     "trust_type",
     "is_foundation_trust",
@@ -25,6 +26,8 @@ REGULATOR_ONLY_FIELDS = (
     "improvement_status",
     "improvement_status_since",
     "improvement_status_review_due",
+    "closed_on",
+    "travel_adjustment_minutes",
 )
 
 
@@ -52,13 +55,22 @@ class TrustProfileForm(forms.ModelForm):
         label="Services the trust runs",
         help_text="Matching gives a buddy no credit for a need in a service it does not run.",
     )
+    closed_on = DateInputField(
+        label="Closed on",
+        required=False,
+        help_text=(
+            "The day the trust closed or will close, for example on a merger. A closed trust is hidden from the "
+            "directory and is never suggested as a buddy. For example, 31 3 2025"
+        ),
+    )
     oversight_segment = forms.TypedChoiceField(
         label="Oversight segment",
-        choices=[("", "Not segmented"), (1, "1"), (2, "2"), (3, "3"), (4, "4")],
+        choices=[("", "Not segmented"), *((n, str(n)) for n in range(1, 5)), (5, "5 (Recovery Support Programme)")],
         coerce=int,
         empty_value=None,
         required=False,
         widget=forms.RadioSelect,
+        help_text=Trust._meta.get_field("oversight_segment").help_text,
     )
 
     class Meta:
@@ -77,19 +89,25 @@ class TrustProfileForm(forms.ModelForm):
             "improvement_status",
             "improvement_status_since",
             "improvement_status_review_due",
+            "travel_adjustment_minutes",
+            "closed_on",
             "services",
         ]
         labels = {"name": "Trust name", "postcode": "Postcode of the main site"}
         # GOV.UK asks for text inputs with inputmode rather than type=number (which browsers alter on scroll).
         widgets = {
             "number_of_sites": forms.TextInput(attrs={"inputmode": "numeric"}),
+            "travel_adjustment_minutes": forms.TextInput(attrs={"inputmode": "numeric"}),
             "improvement_status": forms.RadioSelect,
         }
 
     def __init__(self, *args: Any, can_edit_regulated_fields: bool, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if can_edit_regulated_fields:
+            # Left empty means no extra time, as for almost every trust.
+            self.fields["travel_adjustment_minutes"].required = False
             self.fields["region"].choices = [("", "Not recorded"), *self.fields["region"].choices[1:]]
+            self.fields["trust_type"].choices = [("", "Not known"), *self.fields["trust_type"].choices[1:]]
         else:
             for name in REGULATOR_ONLY_FIELDS:
                 del self.fields[name]
@@ -115,6 +133,8 @@ class TrustProfileForm(forms.ModelForm):
                 Field.radios("improvement_status", legend_size=Size.MEDIUM),
                 Field("improvement_status_since"),
                 Field("improvement_status_review_due"),
+                Field.text("travel_adjustment_minutes", field_width=4, inputmode="numeric"),
+                Field("closed_on"),
             ]
         items.append(Field.checkboxes("services", legend_size=Size.MEDIUM, small=True))
         return items
@@ -131,6 +151,9 @@ class TrustProfileForm(forms.ModelForm):
                 f"We could not find the postcode {postcode}. Check it and enter it again", code="unknown_postcode"
             ) from None
         return postcode
+
+    def clean_travel_adjustment_minutes(self) -> int:
+        return self.cleaned_data["travel_adjustment_minutes"] or 0
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()

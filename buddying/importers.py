@@ -4,7 +4,13 @@ Two layouts are read:
 - the NHS Organisation Data Service trust file (etr.csv): no header, 27 columns, of which we use
   0 organisation code, 1 name, 2 national grouping (the NHS England region), 9 postcode and
   11 close date;
-- a GeoJSON FeatureCollection of Points with properties `name`, `org_id` and `post_code`.
+- a GeoJSON FeatureCollection of Points with properties `name`, `org_id` and `post_code`, and
+  optionally `region` (an NHS England region's name or ODS code, such as Y56) and `closed_on` or
+  `legal_end_date` (an ISO date).
+
+Neither layout says what type of trust an organisation is, so nothing here guesses one: a trust's
+name is not evidence of its type. A row closed on or before the day of the import becomes a
+`TrustClosure`, which only marks a trust already in the registry closed.
 
 Nothing here writes to the database: `buddying.services.trusts_import` does, all or nothing.
 """
@@ -15,7 +21,6 @@ import csv
 import datetime as dt
 import io
 import json
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,6 +49,8 @@ LONGITUDE_RANGE = (-8.7, 2.0)
 
 @dataclass(frozen=True)
 class TrustRecord:
+    """An open trust (or one with a closure planned after the import) to create or update."""
+
     row: int
     ods_code: str
     name: str
@@ -51,6 +58,23 @@ class TrustRecord:
     latitude: float
     longitude: float
     region: str = ""
+    closed_on: dt.date | None = None
+
+
+@dataclass(frozen=True)
+class TrustClosure:
+    """A trust the file says closed on or before the day of the import.
+
+    Only the code and the date are read: a closed organisation's other details may be long out of
+    date (a postcode since retired), and they are never needed.
+    """
+
+    row: int
+    ods_code: str
+    closed_on: dt.date
+
+
+ImportRow = TrustRecord | TrustClosure
 
 
 @dataclass(frozen=True)
@@ -91,32 +115,9 @@ def tidy_name(raw: str) -> str:
     return " ".join(words)
 
 
-_SPECIALIST_WORDS = re.compile(
-    r"CHILDREN|ORTHOPAEDIC|CANCER|HEART|EYE HOSPITAL|MARSDEN|CLATTERBRIDGE|PAPWORTH|CHRISTIE|WALTON|TAVISTOCK|BROMPTON"
-)
-
-
-def guess_trust_type(name: str) -> str:
-    """A first guess from the name for a trust new to the registry; staff correct it on the profile."""
-    upper = name.upper()
-    if "AMBULANCE" in upper:
-        return Trust.TrustType.AMBULANCE
-    if "MENTAL HEALTH" in upper or "PARTNERSHIP" in upper or "CARE NHS" in upper:
-        return Trust.TrustType.MENTAL_HEALTH
-    if "COMMUNITY" in upper:
-        return Trust.TrustType.COMMUNITY
-    if _SPECIALIST_WORDS.search(upper):
-        return Trust.TrustType.SPECIALIST
-    if "UNIVERSITY" in upper or "TEACHING" in upper:
-        return Trust.TrustType.ACUTE_LARGE_TEACHING
-    return Trust.TrustType.ACUTE_DISTRICT_GENERAL
-
-
 def _check_identity(row: int, ods_code: str, name: str, raw_postcode: str, problems: list[RowProblem]) -> bool:
     ok = True
-    try:
-        validate_ods_code(ods_code)
-    except ValidationError:
+    if not _is_trust_code(ods_code):
         problems.append(RowProblem(row, f"ODS code {ods_code!r} is not a trust code (R or T and two characters)"))
         ok = False
     if not name:
@@ -144,7 +145,31 @@ def _locate(row: int, postcode: str, problems: list[RowProblem]) -> tuple[float,
     return location.latitude, location.longitude
 
 
-def _finish(records: list[TrustRecord], problems: list[RowProblem], unit: str) -> list[TrustRecord]:
+def _is_trust_code(ods_code: str) -> bool:
+    try:
+        validate_ods_code(ods_code)
+    except ValidationError:
+        return False
+    return True
+
+
+def _region(row: int, raw: object, problems: list[RowProblem]) -> str | None:
+    """An NHS England region from its name ("North West"), our slug or its ODS code (Y62).
+
+    Blank when the file gives none; None (and a problem) when it gives one we do not know.
+    """
+    value = str(raw or "").strip()
+    if not value:
+        return ""
+    wanted = value.casefold()
+    for code, region in ODS_REGION_CODES.items():
+        if wanted in {code.casefold(), region.value, region.label.casefold()}:
+            return region.value
+    problems.append(RowProblem(row, f"region {value!r} is not an NHS England region (a name, or a code like Y56)"))
+    return None
+
+
+def _finish(records: list[ImportRow], problems: list[RowProblem], unit: str) -> list[ImportRow]:
     seen: dict[str, int] = {}
     for record in records:
         if record.ods_code in seen:
@@ -161,9 +186,9 @@ def _finish(records: list[TrustRecord], problems: list[RowProblem], unit: str) -
     return records
 
 
-def read_ods_csv(text: str, *, today: dt.date) -> list[TrustRecord]:
-    """Records from an ODS etr.csv; closed trusts (close date on or before today) are left out."""
-    records: list[TrustRecord] = []
+def read_ods_csv(text: str, *, today: dt.date) -> list[ImportRow]:
+    """Records from an ODS etr.csv; a trust closed on or before `today` is a TrustClosure."""
+    records: list[ImportRow] = []
     problems: list[RowProblem] = []
     for row_number, cells in enumerate(csv.reader(io.StringIO(text)), start=1):
         if not any(cell.strip() for cell in cells):
@@ -179,6 +204,7 @@ def read_ods_csv(text: str, *, today: dt.date) -> list[TrustRecord]:
         raw_postcode = cells[9]
         postcode = normalise_postcode(raw_postcode)
         close_date = cells[11].strip()
+        closed_on: dt.date | None = None
         if close_date:
             try:
                 closed_on = dt.date.fromisoformat(close_date) if len(close_date) == 8 else None
@@ -188,6 +214,9 @@ def read_ods_csv(text: str, *, today: dt.date) -> list[TrustRecord]:
                 problems.append(RowProblem(row_number, f"close date {close_date!r} is not a date like 20240331"))
                 continue
             if closed_on <= today:
+                # Old rows are kept in the file for ever; a code we could never hold is simply skipped.
+                if _is_trust_code(ods_code):
+                    records.append(TrustClosure(row=row_number, ods_code=ods_code, closed_on=closed_on))
                 continue
         if not _check_identity(row_number, ods_code, raw_name, raw_postcode, problems):
             continue
@@ -203,6 +232,7 @@ def read_ods_csv(text: str, *, today: dt.date) -> list[TrustRecord]:
                 latitude=location[0],
                 longitude=location[1],
                 region=ODS_REGION_CODES.get(grouping, ""),
+                closed_on=closed_on,
             )
         )
     return _finish(records, problems, "row")
@@ -233,8 +263,26 @@ def _coordinates(row: int, geometry: object, problems: list[RowProblem]) -> tupl
     return round(latitude, 6), round(longitude, 6)
 
 
-def read_geojson(text: str) -> list[TrustRecord]:
-    """Records from a FeatureCollection; a feature with no geometry is located by its postcode."""
+def _geojson_closed_on(row: int, properties: dict, problems: list[RowProblem]) -> tuple[bool, dt.date | None]:
+    """(readable, date) from `closed_on`, or else `legal_end_date`; (True, None) when neither is given."""
+    for key in ("closed_on", "legal_end_date"):
+        raw = str(properties.get(key) or "").strip()
+        if not raw:
+            continue
+        try:
+            return True, dt.date.fromisoformat(raw[:10])
+        except ValueError:
+            problems.append(RowProblem(row, f"{key} {raw!r} is not a date like 2024-03-31"))
+            return False, None
+    return True, None
+
+
+def read_geojson(text: str, *, today: dt.date) -> list[ImportRow]:
+    """Records from a FeatureCollection; a feature with no geometry is located by its postcode.
+
+    A feature closed on or before `today` is a TrustClosure. Region is read only from a `region`
+    property: never inferred from the location, which would put border trusts in the wrong region.
+    """
     try:
         document = json.loads(text)
     except json.JSONDecodeError as error:
@@ -244,7 +292,7 @@ def read_geojson(text: str) -> list[TrustRecord]:
     features = document.get("features")
     if not isinstance(features, list):
         raise ImportFileError("the FeatureCollection has no list of features")
-    records: list[TrustRecord] = []
+    records: list[ImportRow] = []
     problems: list[RowProblem] = []
     for row_number, feature in enumerate(features, start=1):
         properties = feature.get("properties") if isinstance(feature, dict) else None
@@ -255,7 +303,16 @@ def read_geojson(text: str) -> list[TrustRecord]:
         raw_name = str(properties.get("name") or "").strip()
         raw_postcode = str(properties.get("post_code") or "")
         postcode = normalise_postcode(raw_postcode)
-        if not _check_identity(row_number, ods_code, raw_name, raw_postcode, problems):
+        readable, closed_on = _geojson_closed_on(row_number, properties, problems)
+        if not readable:
+            continue
+        if closed_on is not None and closed_on <= today:
+            if _is_trust_code(ods_code):
+                records.append(TrustClosure(row=row_number, ods_code=ods_code, closed_on=closed_on))
+            continue
+        identity_ok = _check_identity(row_number, ods_code, raw_name, raw_postcode, problems)
+        region = _region(row_number, properties.get("region"), problems)
+        if not identity_ok or region is None:
             continue
         geometry = feature.get("geometry")
         location = (
@@ -273,12 +330,14 @@ def read_geojson(text: str) -> list[TrustRecord]:
                 postcode=postcode,
                 latitude=location[0],
                 longitude=location[1],
+                region=region,
+                closed_on=closed_on,
             )
         )
     return _finish(records, problems, "feature")
 
 
-def read_trust_file(path: Path, *, today: dt.date) -> list[TrustRecord]:
+def read_trust_file(path: Path, *, today: dt.date) -> list[ImportRow]:
     """Read either layout, chosen by the file's content rather than its name."""
     try:
         raw = path.read_bytes()
@@ -292,18 +351,28 @@ def read_trust_file(path: Path, *, today: dt.date) -> list[TrustRecord]:
     if not text.strip():
         raise ImportFileError("the file is empty")
     if text.lstrip().startswith("{"):
-        return read_geojson(text)
+        return read_geojson(text, today=today)
     return read_ods_csv(text, today=today)
 
 
-def changed_fields(trust: Trust, record: TrustRecord) -> Iterable[str]:
-    """The fields of an existing trust that the record would change (region only if the file has one)."""
-    wanted = {
-        "name": record.name,
-        "postcode": record.postcode,
-        "latitude": record.latitude,
-        "longitude": record.longitude,
-    }
-    if record.region:
-        wanted["region"] = record.region
+def changed_fields(trust: Trust, record: ImportRow) -> Iterable[str]:
+    """The fields of an existing trust that the record would change.
+
+    Region and closure only if the file gives them: a file that says nothing never clears what
+    regulator staff recorded. The type is never touched: no file we read knows it.
+    """
+    wanted: dict[str, object]
+    if isinstance(record, TrustClosure):
+        wanted = {"closed_on": record.closed_on}
+    else:
+        wanted = {
+            "name": record.name,
+            "postcode": record.postcode,
+            "latitude": record.latitude,
+            "longitude": record.longitude,
+        }
+        if record.region:
+            wanted["region"] = record.region
+        if record.closed_on:
+            wanted["closed_on"] = record.closed_on
     return [field for field, value in wanted.items() if getattr(trust, field) != value]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from zoneinfo import ZoneInfo
+
 from django.contrib.auth.models import AbstractUser
 from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -85,6 +88,10 @@ class ServiceLine(models.Model):
         return self.name
 
 
+# Registry dates (closures, statuses) are dates in England, whatever the server's clock says.
+REGISTRY_TIME_ZONE = ZoneInfo("Europe/London")
+
+
 class TrustQuerySet(HistoryKeepingQuerySet["Trust"]):
     def for_directory(self) -> TrustQuerySet:
         """What the directory and map tables show, in one query (no per-row lookups)."""
@@ -97,10 +104,23 @@ class TrustQuerySet(HistoryKeepingQuerySet["Trust"]):
             "cqc_rating",
             "oversight_segment",
             "improvement_status",
+            "closed_on",
             "latitude",
             "longitude",
             "ics__name",
         )
+
+    def open(self, day: dt.date | None = None) -> TrustQuerySet:
+        """Trusts still open on `day` (default: today in England): never closed, or closing after it.
+
+        A trust closed on a day is closed from that day. Called by the directory (closed trusts are
+        hidden unless asked for) and by matching's selectors (a closed trust is never a candidate).
+        """
+        day = day or timezone.localdate(timezone=REGISTRY_TIME_ZONE)
+        return self.filter(Q(closed_on__isnull=True) | Q(closed_on__gt=day))
+
+    def type_not_known(self) -> TrustQuerySet:
+        return self.filter(trust_type="")
 
     def in_special_measures(self) -> TrustQuerySet:
         return self.filter(improvement_status=Trust.ImprovementStatus.SPECIAL_MEASURES)
@@ -147,7 +167,8 @@ class Trust(models.Model):
         help_text="Organisation Data Service code, for example RJ1.",
     )
     name = models.CharField(max_length=200)
-    trust_type = models.CharField("type", max_length=30, choices=TrustType.choices)
+    # Blank means "not known": an import never guesses a type from a name, regulator staff record it.
+    trust_type = models.CharField("type", max_length=30, choices=TrustType.choices, blank=True)
     is_foundation_trust = models.BooleanField("foundation trust", default=False)
     region = models.CharField(max_length=40, choices=Region.choices, blank=True)
     ics = models.ForeignKey(
@@ -170,8 +191,11 @@ class Trust(models.Model):
         "oversight segment",
         null=True,
         blank=True,
-        validators=[MinValueValidator(1), MaxValueValidator(4)],
-        help_text="NHS Oversight Framework segment, 1 (no support needed) to 4 (intensive support).",
+        validators=[MinValueValidator(1), MaxValueValidator(5)],
+        help_text=(
+            "NHS Oversight Framework segment, 1 (no support needed) to 5 (intensive support in the Recovery Support "
+            "Programme)."
+        ),
     )
     improvement_status = models.CharField(
         "special measures or recovery status",
@@ -181,6 +205,20 @@ class Trust(models.Model):
     )
     improvement_status_since = models.DateField("status since", null=True, blank=True)
     improvement_status_review_due = models.DateField("status review due", null=True, blank=True)
+    closed_on = models.DateField(
+        "closed on",
+        null=True,
+        blank=True,
+        help_text="The day the trust closed or will close, for example on a merger. Leave blank for an open trust.",
+    )
+    travel_adjustment_minutes = models.PositiveSmallIntegerField(
+        "extra travel minutes",
+        default=0,
+        validators=[MaxValueValidator(600)],
+        help_text=(
+            "Added to every travel estimate to or from this trust, for example a ferry crossing to the Isle of Wight."
+        ),
+    )
     services = models.ManyToManyField(ServiceLine, blank=True, related_name="trusts")
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -191,13 +229,13 @@ class Trust(models.Model):
     class Meta:
         ordering = ["name"]
         constraints = [
-            _choices_check("trust_type", TrustType, name="trust_type_valid"),
+            _choices_check("trust_type", TrustType, name="trust_type_valid", allow_blank=True),
             _choices_check("region", Region, name="trust_region_valid", allow_blank=True),
             _choices_check("cqc_rating", CqcRating, name="trust_cqc_rating_valid"),
             _choices_check("improvement_status", ImprovementStatus, name="trust_improvement_status_valid"),
             models.CheckConstraint(
-                condition=Q(oversight_segment__isnull=True) | Q(oversight_segment__gte=1, oversight_segment__lte=4),
-                name="trust_oversight_segment_1_to_4",
+                condition=Q(oversight_segment__isnull=True) | Q(oversight_segment__gte=1, oversight_segment__lte=5),
+                name="trust_oversight_segment_1_to_5",
             ),
             models.CheckConstraint(
                 condition=Q(improvement_status="none") | Q(improvement_status_since__isnull=False),
@@ -217,6 +255,9 @@ class Trust(models.Model):
                 name="trust_location_complete_and_valid",
             ),
             models.CheckConstraint(condition=Q(number_of_sites__gte=1), name="trust_has_a_site"),
+            models.CheckConstraint(
+                condition=Q(travel_adjustment_minutes__lte=600), name="trust_travel_adjustment_at_most_600"
+            ),
         ]
         indexes = [
             # The directory filters by region and by status most often (buddying.filters.TrustFilter).
@@ -237,6 +278,23 @@ class Trust(models.Model):
     @property
     def is_challenged(self) -> bool:
         return self.improvement_status != self.ImprovementStatus.NONE
+
+    @property
+    def is_receiving_support(self) -> bool:
+        """In special measures or recovery, or in oversight segment 4 or 5 (intensive support)."""
+        return self.improvement_status in {
+            self.ImprovementStatus.SPECIAL_MEASURES,
+            self.ImprovementStatus.RECOVERY,
+        } or self.oversight_segment in {4, 5}
+
+    def is_closed_on(self, day: dt.date | None = None) -> bool:
+        """The same rule as TrustQuerySet.open(), for one trust already in memory."""
+        day = day or timezone.localdate(timezone=REGISTRY_TIME_ZONE)
+        return self.closed_on is not None and self.closed_on <= day
+
+    @property
+    def is_closed(self) -> bool:
+        return self.is_closed_on()
 
 
 class TrustExpertise(models.Model):

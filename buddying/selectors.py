@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Count, Prefetch, Q, QuerySet
+from django.urls import reverse
 
 from buddying.models import ExpertiseArea, ImprovementNeed, Trust, TrustExpertise
 
@@ -59,3 +62,79 @@ def registry_summary() -> dict[str, int]:
 
 def expertise_areas() -> list[ExpertiseArea]:
     return list(ExpertiseArea.objects.select_related("requires_service"))
+
+
+@dataclass(frozen=True)
+class ProfileGap:
+    """Something matching needs that a trust's profile does not record, and where to record it."""
+
+    label: str
+    fix: str
+    url: str
+    # Only regulator staff can record it (an executive is told to ask them).
+    regulator_only: bool = False
+
+
+@dataclass(frozen=True)
+class ProfileCompleteness:
+    gaps: list[ProfileGap]
+    checked: int
+
+    @property
+    def complete(self) -> int:
+        return self.checked - len(self.gaps)
+
+
+def _has_culture_profile(trust: Trust) -> bool:
+    try:
+        trust.culture  # noqa: B018 (uses the row select_related fetched, if it did)
+    except ObjectDoesNotExist:
+        return False
+    return True
+
+
+def trust_profile_completeness(trust: Trust) -> ProfileCompleteness:
+    """What matching needs from a trust's profile and which of it is missing.
+
+    Five things: a location (geography), a type (structure), expertise (what it can offer), a staff
+    survey profile (cultural fit) and a region. A CQC rating of "not yet rated" is a fact, not a gap.
+    Uses `trust.expertise` and `trust.culture` as loaded (trust_for_profile loads both for people
+    who can edit), so the trust page runs no extra queries.
+    """
+    edit_url = reverse("trust-edit", kwargs={"ods_code": trust.ods_code})
+    checks = [
+        (
+            trust.has_location,
+            ProfileGap("location", "Enter the postcode of the trust's main site", edit_url),
+        ),
+        (
+            bool(trust.trust_type),
+            ProfileGap("type", "Choose the trust's type", edit_url, regulator_only=True),
+        ),
+        (
+            bool(trust.expertise.all()),
+            ProfileGap(
+                "expertise",
+                "Record the areas the trust is strong in, with evidence",
+                reverse("trust-expertise-edit", kwargs={"ods_code": trust.ods_code}),
+            ),
+        ),
+        (
+            _has_culture_profile(trust),
+            ProfileGap(
+                "staff survey profile",
+                "Enter the trust's NHS Staff Survey theme scores",
+                reverse("trust-culture-edit", kwargs={"ods_code": trust.ods_code}),
+            ),
+        ),
+        (
+            bool(trust.region),
+            ProfileGap("region", "Choose the trust's NHS England region", edit_url, regulator_only=True),
+        ),
+    ]
+    return ProfileCompleteness(gaps=[gap for present, gap in checks if not present], checked=len(checks))
+
+
+def trust_profile_gaps(trust: Trust) -> list[str]:
+    """Names of what matching needs but the trust's profile lacks, e.g. ["type", "staff survey profile"]."""
+    return [gap.label for gap in trust_profile_completeness(trust).gaps]

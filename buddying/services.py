@@ -8,7 +8,7 @@ from typing import Any
 
 from django.db import transaction
 
-from buddying.importers import TrustRecord, changed_fields, guess_trust_type
+from buddying.importers import ImportRow, TrustClosure, changed_fields
 from buddying.models import CultureProfile, ExpertiseArea, ImprovementNeed, ServiceLine, Trust, TrustExpertise, User
 from buddying.postcodes import locate_postcode
 
@@ -18,24 +18,37 @@ class ImportResult:
     created: int
     updated: int
     unchanged: int
+    # Closed trusts the file lists that the registry never held: there is nothing to mark closed.
+    closed_left_out: int = 0
 
     def __str__(self) -> str:
-        return f"{self.created} created, {self.updated} updated, {self.unchanged} unchanged"
+        text = f"{self.created} created, {self.updated} updated, {self.unchanged} unchanged"
+        if self.closed_left_out:
+            plural = "s" if self.closed_left_out != 1 else ""
+            text += f", {self.closed_left_out} closed trust{plural} not in the registry left out"
+        return text
 
 
 @transaction.atomic
-def trusts_import(*, records: Sequence[TrustRecord]) -> ImportResult:
-    """Upsert trusts by ODS code. The caller has checked every row, so this either writes all or raises."""
+def trusts_import(*, records: Sequence[ImportRow]) -> ImportResult:
+    """Upsert trusts by ODS code. The caller has checked every row, so this either writes all or raises.
+
+    A new trust's type is left blank ("not known") and an existing trust's type is never changed:
+    the files say nothing about type, and regulator staff record it on the trust's profile.
+    A closure marks a trust already in the registry closed; a closed trust new to it is left out.
+    """
     existing = {
         trust.ods_code: trust
         for trust in Trust.objects.select_for_update().filter(ods_code__in=[r.ods_code for r in records])
     }
     to_create: list[Trust] = []
-    updated = unchanged = 0
+    updated = unchanged = closed_left_out = 0
     for record in records:
         trust = existing.get(record.ods_code)
+        if trust is None and isinstance(record, TrustClosure):
+            closed_left_out += 1
+            continue
         if trust is None:
-            trust_type = guess_trust_type(record.name)
             to_create.append(
                 Trust(
                     ods_code=record.ods_code,
@@ -44,9 +57,10 @@ def trusts_import(*, records: Sequence[TrustRecord]) -> ImportResult:
                     latitude=record.latitude,
                     longitude=record.longitude,
                     region=record.region,
-                    trust_type=trust_type,
+                    closed_on=record.closed_on,
+                    trust_type="",
+                    # The legal name says it: "... NHS Foundation Trust".
                     is_foundation_trust="FOUNDATION TRUST" in record.name.upper(),
-                    is_teaching=trust_type == Trust.TrustType.ACUTE_LARGE_TEACHING,
                 )
             )
             continue
@@ -61,7 +75,7 @@ def trusts_import(*, records: Sequence[TrustRecord]) -> ImportResult:
         updated += 1
     for trust in to_create:
         trust.save()
-    return ImportResult(created=len(to_create), updated=updated, unchanged=unchanged)
+    return ImportResult(created=len(to_create), updated=updated, unchanged=unchanged, closed_left_out=closed_left_out)
 
 
 @transaction.atomic

@@ -177,6 +177,15 @@ WHITENOISE_AUTOREFRESH = DEBUG
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))
 EXPORTS_DIR = Path(env_str("EXPORTS_DIR", str(MEDIA_ROOT / "exports")))
 
+# The expertise strength (1 to 5) at which a trust counts as covering an expertise area: the trust
+# directory's expertise filter (buddying.filters) and matching's coverage both read this, so that
+# "covers a need" means the same on every page.
+BUDDY_COVERS_AT_STRENGTH = env_int("BUDDY_COVERS_AT_STRENGTH", 3)
+if not 1 <= BUDDY_COVERS_AT_STRENGTH <= 5:
+    raise ImproperlyConfigured(
+        f"BUDDY_COVERS_AT_STRENGTH must be a strength from 1 to 5, not {BUDDY_COVERS_AT_STRENGTH}"
+    )
+
 CRISPY_ALLOWED_TEMPLATE_PACKS = ["gds"]
 CRISPY_TEMPLATE_PACK = "gds"
 

@@ -92,13 +92,17 @@ def trust_detail(request: HttpRequest, ods_code: str) -> HttpResponse:
     include_private = permissions.can_view_private_trust_data(request.user, summary)
     trust = selectors.trust_for_profile(ods_code=ods_code, include_private=include_private)
     culture = getattr(trust, "culture", None) if include_private else None
+    can_edit = permissions.can_edit_trust(request.user, trust)
     return render(
         request,
         "buddying/trust_detail.html",
         {
             "trust": trust,
             "include_private": include_private,
-            "can_edit": permissions.can_edit_trust(request.user, trust),
+            "can_edit": can_edit,
+            "can_edit_regulated": permissions.is_regulator_or_admin(request.user),
+            # Only people who can fill the gaps see them; the culture profile is private to them.
+            "completeness": selectors.trust_profile_completeness(trust) if can_edit and include_private else None,
             "culture": culture,
             "culture_scores": culture.scores() if culture else [],
             "marker": selectors.map_markers(Trust.objects.filter(pk=trust.pk)),

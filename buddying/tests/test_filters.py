@@ -1,10 +1,16 @@
 """The trust directory's filters (buddying.filters.TrustFilter) and its pagination, through /trusts/."""
 
+import datetime as dt
+import io
+
 import pytest
+import time_machine
+from django.core.management import call_command
 from django.urls import reverse
 
 from buddying.models import Trust
-from buddying.tests.factories import ServiceLineFactory, TrustFactory
+from buddying.tests.factories import ExpertiseAreaFactory, ServiceLineFactory, TrustExpertiseFactory, TrustFactory
+from buddying.tests.test_import_trusts import REAL_TRUSTS
 
 pytestmark = pytest.mark.django_db
 
@@ -137,3 +143,53 @@ def test_the_page_links_keep_the_filters(signed_in, thirty_trusts):
 def test_a_page_past_the_end_shows_the_last_page(signed_in, thirty_trusts):
     codes, count = listed(signed_in, page=9)
     assert (codes, count) == ([trust.ods_code for trust in thirty_trusts[25:]], 30)
+
+
+def test_the_type_not_known_filter_lists_the_imported_trusts(signed_in):
+    call_command("import_trusts", str(REAL_TRUSTS), stdout=io.StringIO())
+    TrustFactory(ods_code="TAA", trust_type=Trust.TrustType.MENTAL_HEALTH)
+    codes, count = listed(signed_in, trust_type="not-known", per_page=100)
+    assert count == 252
+    assert "TAA" not in codes
+    page = signed_in.get(reverse("trust-directory"), {"trust_type": "not-known"}).content.decode()
+    assert "Not known" in page
+
+
+def test_not_known_combines_with_a_type(signed_in):
+    TrustFactory(ods_code="RT1", trust_type="")
+    TrustFactory(ods_code="RT2", trust_type=Trust.TrustType.AMBULANCE)
+    TrustFactory(ods_code="RT3", trust_type=Trust.TrustType.SPECIALIST)
+    codes, count = listed(signed_in, trust_type=["not-known", "ambulance"])
+    assert (sorted(codes), count) == (["RT1", "RT2"], 2)
+
+
+@time_machine.travel(dt.datetime(2026, 5, 1, 9, 0, tzinfo=dt.UTC), tick=False)
+def test_closed_trusts_are_hidden_unless_asked_for(signed_in):
+    TrustFactory(ods_code="RO1", name="Open NHS Trust")
+    TrustFactory(ods_code="RO2", name="Closing NHS Trust", closed_on=dt.date(2026, 5, 2))
+    TrustFactory(ods_code="RO3", name="Merged NHS Trust", closed_on=dt.date(2024, 3, 31))
+    assert listed(signed_in) == (["RO2", "RO1"], 2)
+    assert listed(signed_in, show_closed="on") == (["RO2", "RO3", "RO1"], 3)
+    page = signed_in.get(reverse("trust-directory"), {"show_closed": "on"}).content.decode()
+    assert "Closed on 31 March 2024" in page
+    assert "Closes on" in page
+    response = signed_in.get(reverse("trust-map"))
+    assert sorted(marker["ods_code"] for marker in response.context["markers"]) == ["RO1", "RO2"]
+
+
+def test_segment_5_can_be_chosen(signed_in):
+    TrustFactory(ods_code="RS5", oversight_segment=5)
+    TrustFactory(ods_code="RS4", oversight_segment=4)
+    assert listed(signed_in, oversight_segment="5") == (["RS5"], 1)
+
+
+def test_the_covers_filter_honours_the_strength_setting(signed_in, settings):
+    finance = ExpertiseAreaFactory(slug="finance", name="Finance")
+    TrustExpertiseFactory(trust=TrustFactory(ods_code="RE3"), area=finance, strength=3)
+    TrustExpertiseFactory(trust=TrustFactory(ods_code="RE4"), area=finance, strength=4)
+    TrustExpertiseFactory(trust=TrustFactory(ods_code="RE2"), area=finance, strength=2)
+    codes, _count = listed(signed_in, expertise=finance.pk)
+    assert sorted(codes) == ["RE3", "RE4"]
+    settings.BUDDY_COVERS_AT_STRENGTH = 4
+    assert listed(signed_in, expertise=finance.pk) == (["RE4"], 1)
+    assert "Expertise (strength 4 or more)" in signed_in.get(reverse("trust-directory")).content.decode()

@@ -1,4 +1,7 @@
+import datetime as dt
+
 import pytest
+import time_machine
 from django.db import IntegrityError, transaction
 
 from buddying.models import Trust, User
@@ -48,8 +51,67 @@ def test_ods_codes_are_unique():
     _violates("ods_code", lambda: TrustFactory(ods_code="RJ1"))
 
 
-def test_the_database_refuses_an_oversight_segment_outside_1_to_4():
-    _violates("trust_oversight_segment_1_to_4", lambda: TrustFactory(oversight_segment=5))
+def test_the_database_accepts_oversight_segment_5_and_refuses_6():
+    assert TrustFactory(oversight_segment=5).oversight_segment == 5
+    _violates("trust_oversight_segment_1_to_5", lambda: TrustFactory(oversight_segment=6))
+    _violates("trust_oversight_segment_1_to_5", lambda: TrustFactory(oversight_segment=0))
+
+
+def test_a_trust_may_have_no_type_recorded():
+    trust = TrustFactory(trust_type="")
+    trust.full_clean()
+    assert Trust.objects.type_not_known().get() == trust
+
+
+def test_the_database_refuses_more_than_600_extra_travel_minutes():
+    assert TrustFactory(travel_adjustment_minutes=600).travel_adjustment_minutes == 600
+    _violates("trust_travel_adjustment_at_most_600", lambda: TrustFactory(travel_adjustment_minutes=601))
+
+
+def test_a_new_trust_adds_no_travel_time_and_is_open():
+    trust = TrustFactory()
+    assert (trust.travel_adjustment_minutes, trust.closed_on, trust.is_closed) == (0, None, False)
+
+
+@time_machine.travel(dt.datetime(2026, 5, 1, 9, 0, tzinfo=dt.UTC), tick=False)
+def test_open_trusts_exclude_one_closed_yesterday_and_include_one_closing_tomorrow():
+    today = dt.date(2026, 5, 1)
+    never = TrustFactory(ods_code="RN1", closed_on=None)
+    closing = TrustFactory(ods_code="RN2", closed_on=today + dt.timedelta(days=1))
+    TrustFactory(ods_code="RN3", closed_on=today - dt.timedelta(days=1))
+    TrustFactory(ods_code="RN4", closed_on=today)  # closed from the day it closes
+    assert set(Trust.objects.open()) == {never, closing}
+    assert [trust.is_closed for trust in Trust.objects.order_by("ods_code")] == [False, False, True, True]
+
+
+def test_open_on_a_given_day_counts_closures_up_to_that_day():
+    closing = TrustFactory(closed_on=dt.date(2026, 3, 31))
+    assert list(Trust.objects.open(dt.date(2026, 3, 30))) == [closing]
+    assert list(Trust.objects.open(dt.date(2026, 3, 31))) == []
+    assert closing.is_closed_on(dt.date(2026, 3, 31))
+
+
+# 23:30 UTC on 30 June is 00:30 on 1 July in London (summer time): London's date decides.
+@time_machine.travel(dt.datetime(2026, 6, 30, 23, 30, tzinfo=dt.UTC), tick=False)
+def test_open_uses_todays_date_in_england_not_utc():
+    TrustFactory(closed_on=dt.date(2026, 7, 1))
+    assert not Trust.objects.open().exists()
+
+
+@pytest.mark.parametrize(
+    ("status", "segment", "receiving"),
+    [
+        (Trust.ImprovementStatus.NONE, None, False),
+        (Trust.ImprovementStatus.NONE, 3, False),
+        (Trust.ImprovementStatus.NONE, 4, True),
+        (Trust.ImprovementStatus.NONE, 5, True),
+        (Trust.ImprovementStatus.RECOVERY, 2, True),
+        (Trust.ImprovementStatus.SPECIAL_MEASURES, None, True),
+    ],
+)
+def test_a_trust_is_receiving_support_in_special_measures_recovery_or_segment_4_or_5(status, segment, receiving):
+    trust = Trust(improvement_status=status, oversight_segment=segment)
+    assert trust.is_receiving_support is receiving
 
 
 def test_the_database_refuses_special_measures_without_a_start_date():

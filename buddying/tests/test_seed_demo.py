@@ -63,3 +63,13 @@ def test_the_same_seed_gives_the_same_registry():
     call_command("flush", interactive=False, verbosity=0)
     seed("--seed", "7")
     assert list(Trust.objects.order_by("ods_code").values_list("ods_code", "name", "cqc_rating", "latitude")) == first
+
+
+def test_the_island_trust_adds_ferry_time_and_every_demo_trust_has_a_type():
+    seed()
+    trusts = Trust.objects.all()
+    island = trusts.get(travel_adjustment_minutes__gt=0)  # the only one
+    assert "Newport (Isle of Wight)" in island.name
+    assert island.travel_adjustment_minutes == 60
+    assert not trusts.type_not_known().exists()
+    assert trusts.open().count() == trusts.count()

@@ -68,3 +68,22 @@ def test_with_no_redis_url_tasks_run_in_process():
         env={"DEBUG": "1", "REDIS_URL": ""},
     )
     assert result.stdout.strip() == "True", result.stderr
+
+
+def test_the_strength_that_covers_a_need_is_3_unless_set():
+    assert settings.BUDDY_COVERS_AT_STRENGTH == 3
+    result = run_manage(
+        "shell",
+        "--no-imports",
+        "-c",
+        "from django.conf import settings; print(settings.BUDDY_COVERS_AT_STRENGTH)",
+        env={"DEBUG": "1", "BUDDY_COVERS_AT_STRENGTH": "4"},
+    )
+    assert result.stdout.strip() == "4", result.stderr
+
+
+def test_a_strength_outside_1_to_5_or_not_a_number_is_refused_by_name():
+    result = run_manage("check", env={**PRODUCTION_ENV, "BUDDY_COVERS_AT_STRENGTH": "6"})
+    assert "BUDDY_COVERS_AT_STRENGTH must be a strength from 1 to 5, not 6" in result.stderr
+    result = run_manage("check", env={**PRODUCTION_ENV, "BUDDY_COVERS_AT_STRENGTH": "strong"})
+    assert "BUDDY_COVERS_AT_STRENGTH must be a whole number, not 'strong'" in result.stderr

@@ -284,3 +284,125 @@ class TestDirectory:
         # session, user, existence, trust+ics+culture, services, expertise, needs, marker, unread notifications
         with django_assert_num_queries(9):
             client.get(trust.get_absolute_url())
+
+
+def test_regulator_staff_set_type_closure_and_extra_travel_minutes(client, regulator, own_trust):
+    own_trust.trust_type = ""
+    own_trust.save()
+    client.force_login(regulator)
+    edit = client.get(reverse("trust-edit", kwargs={"ods_code": "RA1"})).content.decode()
+    assert "Not known" in edit
+    assert "Extra travel minutes" in edit
+    response = client.post(
+        reverse("trust-edit", kwargs={"ods_code": "RA1"}),
+        _profile_post(
+            own_trust,
+            trust_type="specialist",
+            travel_adjustment_minutes="60",
+            closed_on_0="31",
+            closed_on_1="3",
+            closed_on_2="2030",
+        ),
+    )
+    assert response.status_code == 302
+    own_trust.refresh_from_db()
+    assert (own_trust.trust_type, own_trust.travel_adjustment_minutes) == ("specialist", 60)
+    assert own_trust.closed_on.isoformat() == "2030-03-31"
+    # A closure can be cleared again, and an empty travel adjustment means none.
+    client.post(reverse("trust-edit", kwargs={"ods_code": "RA1"}), _profile_post(own_trust))
+    own_trust.refresh_from_db()
+    assert (own_trust.closed_on, own_trust.travel_adjustment_minutes) == (None, 0)
+
+
+def test_an_impossible_closure_date_or_too_many_travel_minutes_are_field_errors(client, regulator, own_trust):
+    client.force_login(regulator)
+    response = client.post(
+        reverse("trust-edit", kwargs={"ods_code": "RA1"}),
+        _profile_post(
+            own_trust, travel_adjustment_minutes="601", closed_on_0="31", closed_on_1="2", closed_on_2="2030"
+        ),
+    )
+    assert response.status_code == 200
+    assert set(response.context["form"].errors) == {"travel_adjustment_minutes", "closed_on"}
+    own_trust.refresh_from_db()
+    assert (own_trust.closed_on, own_trust.travel_adjustment_minutes) == (None, 0)
+
+
+def test_oversight_segment_5_is_accepted_and_6_is_a_field_error(client, regulator, own_trust):
+    client.force_login(regulator)
+    url = reverse("trust-edit", kwargs={"ods_code": "RA1"})
+    response = client.post(url, _profile_post(own_trust, oversight_segment="6"))
+    assert response.status_code == 200
+    assert list(response.context["form"].errors) == ["oversight_segment"]
+    assert 'href="#id_oversight_segment' in response.content.decode()
+    assert client.post(url, _profile_post(own_trust, oversight_segment="5")).status_code == 302
+    own_trust.refresh_from_db()
+    assert own_trust.oversight_segment == 5
+    assert own_trust.is_receiving_support
+    assert "5 (Recovery Support Programme)" in client.get(own_trust.get_absolute_url()).content.decode()
+
+
+def test_an_executive_cannot_set_type_closure_or_extra_travel_minutes(client, executive, own_trust):
+    client.force_login(executive)
+    edit = client.get(reverse("trust-edit", kwargs={"ods_code": "RA1"})).content.decode()
+    assert "Extra travel minutes" not in edit
+    assert "Closed on" not in edit
+    response = client.post(
+        reverse("trust-edit", kwargs={"ods_code": "RA1"}),
+        _profile_post(
+            own_trust,
+            trust_type="specialist",
+            travel_adjustment_minutes="90",
+            closed_on_0="1",
+            closed_on_1="1",
+            closed_on_2="2020",
+            oversight_segment="5",
+            number_of_sites="2",
+        ),
+    )
+    assert response.status_code == 302
+    own_trust.refresh_from_db()
+    assert (own_trust.trust_type, own_trust.travel_adjustment_minutes, own_trust.closed_on) == (
+        Trust.TrustType.ACUTE_DISTRICT_GENERAL,
+        0,
+        None,
+    )
+    assert own_trust.oversight_segment == 2
+    assert own_trust.number_of_sites == 2
+
+
+def test_a_trust_with_no_type_shows_not_known(client, regulator):
+    trust = TrustFactory(trust_type="")
+    client.force_login(regulator)
+    page = client.get(trust.get_absolute_url()).content.decode()
+    assert "Not known" in page
+
+
+def test_a_closed_trust_says_when_it_closed(client, regulator):
+    trust = TrustFactory(closed_on="2024-03-31")
+    client.force_login(regulator)
+    page = client.get(trust.get_absolute_url()).content.decode()
+    assert "Closed on 31 March 2024" in page
+
+
+def test_the_profile_says_what_matching_still_needs_and_where_to_record_it(client, regulator, own_trust):
+    TrustExpertiseFactory(trust=own_trust)
+    client.force_login(regulator)
+    page = client.get(own_trust.get_absolute_url()).content.decode()
+    assert "Profile complete: 4 of 5 — missing: staff survey profile" in page
+    assert f'href="{reverse("trust-culture-edit", kwargs={"ods_code": "RA1"})}"' in page
+    CultureProfileFactory(trust=own_trust)
+    assert "Profile complete: 5 of 5." in client.get(own_trust.get_absolute_url()).content.decode()
+
+
+def test_an_executive_is_told_to_ask_regulator_staff_for_what_only_they_record(client, executive, own_trust):
+    Trust.objects.filter(pk=own_trust.pk).update(trust_type="", region="")
+    client.force_login(executive)
+    page = client.get(own_trust.get_absolute_url()).content.decode()
+    assert "Profile complete: 1 of 5 — missing: type, expertise, staff survey profile, region" in page
+    assert "Ask regulator staff to record the trust's type" in page
+
+
+def test_other_trusts_executives_see_no_profile_gaps(client, other_executive, own_trust):
+    client.force_login(other_executive)
+    assert "Profile complete" not in client.get(own_trust.get_absolute_url()).content.decode()
