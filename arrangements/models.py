@@ -21,6 +21,7 @@ from simple_history.models import HistoricalRecords
 
 from buddying.history import HistoryKeepingQuerySet
 from buddying.models import ExpertiseArea, Trust
+from matching.models import CommitmentTier
 
 
 def _in(field: str, choices: type[models.Choices]) -> Q:
@@ -33,12 +34,8 @@ class Origin(models.TextChoices):
     FRAMEWORK_CALL_OFF = "framework-call-off", "Called off from the superbuddy framework"
 
 
-class Tier(models.TextChoices):
-    LIGHT_TOUCH = "light-touch", "Light-touch mentoring"
-    TARGETED = "targeted", "Targeted issue-specific support"
-    INTENSIVE = "intensive", "Intensive work programme"
-    SUPERBUDDY = "superbuddy", "Multi-year superbuddy support"
-    ACQUISITION_LINKED = "acquisition-linked", "Acquisition-linked"
+# One tier enumeration for the pool's fee scale and for arrangements.
+Tier = CommitmentTier
 
 
 class Status(models.TextChoices):

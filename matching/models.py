@@ -167,12 +167,14 @@ class MatchRun(models.Model):
 
 
 class CommitmentTier(models.TextChoices):
-    """Tiers of commitment a framework prices, from light-touch mentoring to multi-year support."""
+    """Tiers of support, from light-touch mentoring to multi-year support: the one enumeration a framework prices
+    and an arrangement is agreed at (arrangements.models.Arrangement.Tier is this)."""
 
     LIGHT_TOUCH = "light-touch", "Light-touch mentoring"
     TARGETED = "targeted", "Targeted issue-specific support"
     INTENSIVE = "intensive", "Intensive work programme"
     SUPERBUDDY = "superbuddy", "Multi-year superbuddy support"
+    ACQUISITION_LINKED = "acquisition-linked", "Acquisition-linked"
 
 
 class Framework(models.Model):
@@ -221,7 +223,7 @@ class Framework(models.Model):
 
 class FeeScale(models.Model):
     framework = models.ForeignKey(Framework, on_delete=models.CASCADE, related_name="fees")
-    tier = models.CharField(max_length=20, choices=CommitmentTier.choices)
+    tier = models.CharField(max_length=30, choices=CommitmentTier.choices)
     annual_fee = models.DecimalField(max_digits=12, decimal_places=2, validators=[MinValueValidator(0)])
 
     class Meta:
@@ -229,6 +231,7 @@ class FeeScale(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["framework", "tier"], name="fee_once_per_tier"),
             models.CheckConstraint(condition=Q(annual_fee__gte=0), name="fee_not_negative"),
+            models.CheckConstraint(condition=Q(tier__in=CommitmentTier.values), name="fee_tier_valid"),
         ]
 
     def __str__(self) -> str:

@@ -20,7 +20,7 @@ def test_the_page_benchmark_drives_the_explorer_and_prints_each_figure_with_its_
     )
     assert "Traceback" not in result.stderr, result.stderr[-2000:]
     assert result.returncode in (0, 1), result.stderr[-2000:]
-    for figure in ("run a shortlist (POST", "read the shortlist page (GET)", "queries with"):
+    for figure in ("shortlist as the user waits (POST", "read the shortlist page (GET)", "queries with"):
         assert figure in result.stdout
     verdicts = re.findall(r"\b(PASS|FAIL)$", result.stdout, flags=re.MULTILINE)
     assert len(verdicts) == 3

@@ -14,7 +14,7 @@ from django.urls import reverse
 from buddying.models import Notification
 from buddying.tests.factories import TrustFactory
 from matching import services
-from matching.models import FeeScale, Framework, MatchRun, PoolApplication, PoolDecision
+from matching.models import CommitmentTier, FeeScale, Framework, MatchRun, PoolApplication, PoolDecision
 
 pytestmark = pytest.mark.django_db
 
@@ -127,6 +127,7 @@ def framework_create_post(areas) -> dict:
         "fee_targeted": "10000",
         "fee_intensive": "50000",
         "fee_superbuddy": "250000",
+        "fee_acquisition-linked": "0",
     }
 
 
@@ -142,7 +143,7 @@ def test_only_regulator_staff_and_admins_can_create_a_framework_by_posting(
     if expected == DONE:
         created = Framework.objects.get(name="Second superbuddy framework")
         assert response.url == created.get_absolute_url()
-        assert (created.status, created.created_by, created.fees.count()) == ("draft", persona[who], 4)
+        assert (created.status, created.created_by, created.fees.count()) == ("draft", persona[who], len(CommitmentTier))
     else:
         assert database_state() == before
         assert callbacks == []
