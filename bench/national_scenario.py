@@ -4,12 +4,13 @@
 
 Builds a fresh SQLite database (any file at --db is replaced), migrates it, creates the expertise areas and service
 lines, imports the 252 real trusts from `../shared/data/nhs-trusts.geojson` with `import_trusts`, applies the
-illustrative profiles of `matching/tests/national_profiles.py` with the ORM, and runs the recorded shortlist (k=10)
-for each special measures trust. It prints the top 5 of each with every criterion's reason, then per trust how many
-of the top ten cover none of its needs (strength 3 or more, with the service the need depends on) and how many are
-themselves receiving support (special measures, recovery or oversight segment 4), and Guy's and St Thomas' (RJ1)
-rank for Medway (RPA). Coverage and support status are judged from the database, not from the engine's own
-`covers`, so the figures stay comparable while the engine changes; results are read defensively for the same reason.
+illustrative profiles of `matching/tests/national_profiles.py` with the ORM (and the Isle of Wight's 60-minute ferry
+as its travel adjustment), and runs the recorded shortlist (k=10) for each special measures trust. It prints the top
+5 of each with every criterion's reason, then per trust how many of the top ten cover none of its needs (strength 3
+or more, with the service the need depends on) and how many are themselves receiving support (special measures,
+recovery or oversight segment 4), and Guy's and St Thomas' (RJ1) rank for Medway (RPA). Coverage and support
+status are judged from the database, not from the engine's own `covers`, so the figures stay comparable while the
+engine changes; results are read defensively for the same reason.
 No web requests, no Redis, no static files.
 """
 
@@ -200,6 +201,16 @@ def apply_profiles() -> None:
                         },
                     ),
                 )
+
+
+def apply_travel_adjustments() -> None:
+    """The ferry crossing to the Isle of Wight, where the registry records travel adjustments."""
+    from buddying.models import Trust
+
+    if "travel_adjustment_minutes" not in {f.name for f in Trust._meta.get_fields()}:
+        return
+    for code, minutes in profiles.TRAVEL_ADJUSTMENT_MINUTES.items():
+        Trust.objects.filter(ods_code=code).update(travel_adjustment_minutes=minutes)
 
 
 def default_settings() -> Any:
@@ -395,6 +406,7 @@ def main() -> int:
     create_taxonomy()
     imported = import_trusts(geojson)
     apply_profiles()
+    apply_travel_adjustments()
     truth = Truth()
     version = code_version()
     print(f"National scenario on {version}: {imported}")

@@ -43,6 +43,31 @@ EXPERTISE_AREAS = (
     "digital",
     "elective-recovery",
 )
+# The names shown for each area (as in buddying.demo.EXPERTISE_AREAS), so reasons can be checked without Django.
+AREA_NAMES = {
+    "quality-and-safety": "Quality and safety",
+    "governance-and-leadership": "Governance and leadership",
+    "finance": "Finance",
+    "urgent-and-emergency-flow": "Urgent and emergency care flow",
+    "maternity": "Maternity",
+    "children-and-young-people": "Children and young people",
+    "mental-health-care": "Mental health care",
+    "workforce-and-culture": "Workforce and culture",
+    "clinical-engagement": "Clinical engagement",
+    "estates": "Estates and facilities",
+    "digital": "Digital and data",
+    "elective-recovery": "Elective recovery",
+}
+# The names shown for each trust type (as in buddying.models.Trust.TrustType).
+TRUST_TYPE_NAMES = {
+    "acute-district-general": "Acute (district general)",
+    "acute-large-teaching": "Acute (large or teaching)",
+    "ambulance": "Ambulance",
+    "community": "Community",
+    "integrated": "Integrated (acute and community)",
+    "mental-health": "Mental health",
+    "specialist": "Specialist",
+}
 # The service an area depends on (as in buddying.demo.EXPERTISE_AREAS): no credit without it.
 AREA_SERVICE = {
     "urgent-and-emergency-flow": "emergency-care",
@@ -151,6 +176,8 @@ class TrustProfile:
 
 
 KEOGH = dt.date(2013, 7, 16)
+# Minutes added to every journey to or from a trust (Trust.travel_adjustment_minutes): the Isle of Wight ferry.
+TRAVEL_ADJUSTMENT_MINUTES = {"R1F": 60}
 
 
 def _sm(ods: str, name: str, sites: int, level: float, pattern: str, *needs: tuple[str, int, str]) -> TrustProfile:
@@ -442,6 +469,11 @@ def problems(path: Path = GEOJSON_PATH) -> list[str]:
                 found.append(f"{p.ods_code}: strength in {s.area} without the service it needs")
         if p.improvement_status != "none" and p.improvement_status_since is None:
             found.append(f"{p.ods_code}: status {p.improvement_status} needs a start date")
+    if set(AREA_NAMES) != set(EXPERTISE_AREAS):
+        found.append("AREA_NAMES must name every expertise area and nothing else")
+    found += [
+        f"{p.ods_code}: unknown trust type {p.trust_type}" for p in ALL_PROFILES if p.trust_type not in TRUST_TYPE_NAMES
+    ]
     rj1 = {s.area: s.strength for s in STRONG_TEACHING[0].expertise}
     medway_top = sorted((n for n in SPECIAL_MEASURES_2013[5].needs), key=lambda n: -n.priority)[:2]
     if sorted(rj1.get(n.area, 0) for n in medway_top) != [4, 5]:
