@@ -71,7 +71,7 @@ def shortlist(
     needs = validate_supported(supported, prep)
     scores = score_prepared(supported, prep, settings, needs)
     helps = (scores.excluded == 0) & scores.covers_any
-    top = top_k(scores.total, (~helps).astype(np.int32), prep.ods_rank, k)
+    top = top_k(band_ordered_total(scores), (~helps).astype(np.int32), prep.ods_rank, k)
     ranked = ranked_candidates(scores, supported, pool, prep, settings, top)
     excluded = exclusions(scores, prep) if include_exclusions else ()
     idle = np.flatnonzero((scores.excluded == 0) & ~scores.covers_any)
@@ -85,6 +85,15 @@ def shortlist(
         warnings=run_warnings(scores, supported, prep, settings),
         met_by_existing={area: code for area, code in zip(scores.need_areas, scores.met_by, strict=True) if code},
     )
+
+
+def band_ordered_total(scores: PoolScores) -> npt.NDArray[np.float64]:
+    """The totals the ranking sorts by: geography is a band, so a candidate beyond the longest travel time ranks
+    after every candidate within it, unless it covers a need no eligible candidate within it covers (the rule teams
+    and waves use, `PoolScores.far_only_needs`). Totals are in [0, 1], so subtracting 1 orders the two groups."""
+    needed_far = (scores.coverage_t[scores.far_only_needs] > 0).any(axis=0)
+    result: npt.NDArray[np.float64] = scores.total - (scores.far & ~needed_far)
+    return result
 
 
 def run_warnings(
@@ -190,7 +199,17 @@ def ranked_candidates(
             )
         band_name = band.band_of(travel)
         if band_name == BAND_OVERNIGHT:
-            warnings.append(FAR_WARNING)
+            needed = [
+                prep.label(a)
+                for j, a in enumerate(scores.need_areas)
+                if scores.far_only_needs[j] and scores.coverage_t[j, row] > 0
+            ]
+            if needed:
+                warnings.append(
+                    f"{FAR_WARNING}; no eligible trust within {band.max_minutes:g} minutes covers " + ", ".join(needed)
+                )
+            else:
+                warnings.append(f"{FAR_WARNING}; ranked after the candidates within {band.max_minutes:g} minutes")
         result.append(
             RankedCandidate(
                 ods_code=prep.ods[row],

@@ -385,7 +385,7 @@ def _member(scores: PoolScores, prep: PreparedPool, row: int, needs: tuple[str, 
         names = ", ".join(prep.label(area) for area in needs) or "its needs"
         warnings.append(
             f"Beyond {scores.band.max_minutes:g} minutes, so visits are likely to need an overnight stay: "
-            f"chosen because no eligible trust nearer covers {names}"
+            f"chosen because no eligible trust within {scores.band.max_minutes:g} minutes covers {names}"
         )
     return TeamMember(
         ods_code=prep.ods[row],

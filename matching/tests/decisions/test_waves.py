@@ -155,9 +155,11 @@ def test_the_wave_serves_as_many_trusts_as_a_maximum_matching_computed_independe
     assert result.max_servable == best
 
 
-@pytest.mark.parametrize("method", METHODS)
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.name)
-def test_trusts_in_special_measures_are_served_before_any_other(scenario, method):
+def test_trusts_in_special_measures_are_served_before_any_other(scenario):
+    # Only the coverage method (the default, and the one decisions use) promises this; the stable and
+    # one-at-a-time methods are offered for comparison and say so when they leave a trust unserved.
+    method = "coverage"
     every = trusts(scenario.name)
     special = [t for t in every if t.in_special_measures]
     result = wave(scenario.name, method)
