@@ -102,11 +102,17 @@ def run_warnings(
     """What is missing about the supported trust itself, said once for the whole run."""
     weights = dict(zip(CRITERIA, scores.weights.tolist(), strict=True))
     warnings = []
-    if supported_pattern(supported, prep)[0] is None:
+    pattern, level = supported_pattern(supported, prep)
+    if pattern is None and math.isnan(level):
         warnings.append(
             f"{supported.ods_code} has no staff survey profile, so cultural fit "
             f"({round(100 * weights['cultural_fit'])}% of the score) is not known for any candidate: "
             "record its profile before relying on this ranking"
+        )
+    elif pattern is None:
+        warnings.append(
+            f"{supported.ods_code}'s staff survey scores are all the same, so they show no values pattern and "
+            f"cultural fit ({round(100 * weights['cultural_fit'])}% of the score) is not known for any candidate"
         )
     if not supported.trust_type:
         warnings.append(
@@ -282,8 +288,13 @@ def exclusion_reasons(mask: int) -> tuple[str, ...]:
 def culture_reason(scores: PoolScores, prep: PreparedPool, supported: SupportedTrust, row: int) -> str:
     """What the cultural fit score measured: the correlation of the two values patterns, and each trust's level."""
     if not scores.culture_compared[row]:
-        if math.isnan(scores.supported_level) or supported_pattern(supported, prep)[0] is None:
+        if math.isnan(scores.supported_level):
             return f"Not known: {supported.ods_code} has no staff survey profile to compare"
+        if supported_pattern(supported, prep)[0] is None:
+            return (
+                f"Not known: {supported.ods_code}'s staff survey scores are all the same, so they show no values "
+                "pattern to compare"
+            )
         if not prep.has_profile[row]:
             return "Not known: no staff survey profile recorded"
         return "Not known: its staff survey scores are all the same, so they show no values pattern"

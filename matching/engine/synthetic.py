@@ -2,7 +2,14 @@
 
 Locations cluster around about 40 English city centres; ICS codes are the 42 real integrated care boards, each
 trust taking the one whose centre is nearest; culture profiles are a few NHS Staff Survey archetypes plus noise;
-expertise is sparse and stronger in better-rated trusts; some trusts do not run the service an area depends on.
+expertise is sparse and stronger in better-rated trusts (most strengths of good trusts reach the covering
+threshold of 3, so shortlists are not empty); some trusts do not run the service an area depends on. Some trusts
+are receiving support themselves, have not declared their capacity, declared the furthest they will travel, or sit
+across a ferry crossing; some supported trusts are in special measures or already have a buddy.
+
+The columns added for the regulator's rules (receiving support, declared capacity, declared furthest travel,
+travel adjustments, existing buddies) are drawn from a second generator seeded from the same seed, so the columns
+that existed before them are unchanged for every seed.
 """
 
 from __future__ import annotations
@@ -164,6 +171,14 @@ _TIER_AREAS = ((3, 6), (1, 4), (0, 2), (0, 1))  # (fewest, most) areas of streng
 _TIER_STRENGTH = ((3, 5), (2, 5), (1, 3), (1, 2))
 _TIER_POOL_MEMBER = np.array([0.70, 0.45, 0.20, 0.0])
 _TIER_ACQUIRER = np.array([0.12, 0.06, 0.02, 0.0])
+# In recovery or oversight segment 4-5 (receiving support themselves), by tier.
+_TIER_RECEIVING_SUPPORT = np.array([0.0, 0.02, 0.25, 1.0])
+_UNDECLARED_CAPACITY_SHARE = 0.1
+_DECLARED_TRAVEL_SHARE = 0.5  # of pool members
+_DECLARED_TRAVEL_MINUTES = (90.0, 120.0, 150.0, 180.0, 240.0)
+_ISLAND_SHARE = 0.02  # trusts across a ferry crossing
+_FERRY_MINUTES = (30.0, 45.0, 60.0, 90.0)
+_EXISTING_BUDDY_SHARE = 0.15  # supported trusts that already have a buddy
 
 _LAT_RANGE = (50.2, 55.8)
 _LON_RANGE = (-5.5, 1.7)
@@ -182,6 +197,9 @@ def synthetic_pool(
     About 7% are in special measures and 5% rated inadequate, 40% are pool members, 5% declared potential
     acquirers; expertise is sparse (most strengths 0) and stronger in better-rated trusts; about 15% of acute
     trusts do not run maternity or paediatrics; ODS codes are unique and shuffled, so ODS order is not row order.
+    About 14% are receiving support themselves (recovery or oversight segment 4-5: every inadequate trust and a
+    quarter of those requiring improvement), 10% have not declared their capacity, half the pool members declared
+    the furthest they will travel (90 to 240 minutes) and 2% are across a ferry crossing (30 to 90 minutes).
     """
     if n < 1:
         raise ValueError("A synthetic pool needs at least one candidate")
@@ -205,12 +223,22 @@ def synthetic_pool(
     teaching = (types == "acute-large-teaching") | (rng.random(n) < 0.15)
 
     codes = _codes("Y", n, rng)
+    # Drawn in the order they always were, so existing columns stay the same for every seed.
+    culture = _culture(rng, tier, culture_dims, missing_share=0.03)
+    pool_member = rng.random(n) < _TIER_POOL_MEMBER[tier]
+    potential_acquirer = rng.random(n) < _TIER_ACQUIRER[tier]
+    sites = rng.integers(sites_low, sites_high + 1).astype(np.int64)
+    # The regulator's columns, from their own generator (see the module docstring).
+    extra = np.random.default_rng([seed, 1])
+    declares_travel = pool_member & (extra.random(n) < _DECLARED_TRAVEL_SHARE)
+    furthest = np.where(declares_travel, extra.choice(_DECLARED_TRAVEL_MINUTES, size=n), np.nan)
+    island = extra.random(n) < _ISLAND_SHARE
     return CandidatePool(
         ods_codes=codes,
         latitude=lat,
         longitude=lon,
         ics=_nearest_ics(lat, lon),
-        culture=_culture(rng, tier, culture_dims, missing_share=0.03),
+        culture=culture,
         areas=tuple(areas),
         strength=strength,
         eligible=eligible,
@@ -220,18 +248,24 @@ def synthetic_pool(
         staff_days_committed=committed,
         in_special_measures=special,
         rated_inadequate=tier == 3,
-        pool_member=rng.random(n) < _TIER_POOL_MEMBER[tier],
-        potential_acquirer=rng.random(n) < _TIER_ACQUIRER[tier],
+        pool_member=pool_member,
+        potential_acquirer=potential_acquirer,
         trust_type=types,
         is_teaching=teaching,
-        number_of_sites=rng.integers(sites_low, sites_high + 1).astype(np.int64),
+        number_of_sites=sites,
+        receiving_support=extra.random(n) < _TIER_RECEIVING_SUPPORT[tier],
+        capacity_declared=extra.random(n) >= _UNDECLARED_CAPACITY_SHARE,
+        max_travel_minutes=furthest,
+        travel_adjustment_minutes=np.where(island, extra.choice(_FERRY_MINUTES, size=n), 0.0),
     )
 
 
 def synthetic_supported(pool: CandidatePool, m: int, *, seed: int) -> list[SupportedTrust]:
     """`m` synthetic trusts needing support (mostly acute, weaker culture), each with 2-5 needs of priority 1-3.
 
-    Their ODS codes (X....) never clash with the pool's. A few veto one pool member. The same seed gives the same
+    Their ODS codes (X....) never clash with the pool's. A few veto one pool member. Those rated inadequate (about
+    40%) are in special measures; about 15% already have a buddy (a pool member with an active arrangement, so the
+    arrangement already uses one of its places) and 2% are across a ferry crossing. The same seed gives the same
     trusts.
     """
     rng = np.random.default_rng(seed)
@@ -247,6 +281,11 @@ def synthetic_supported(pool: CandidatePool, m: int, *, seed: int) -> list[Suppo
     )
     codes = _codes("X", m, rng)
     pool_codes = pool.ods_codes
+    extra = np.random.default_rng([seed, 2])
+    busy = np.flatnonzero(np.asarray(pool.active_arrangements) > 0)
+    has_buddy = (extra.random(m) < _EXISTING_BUDDY_SHARE) & (busy.size > 0)
+    buddy = busy[extra.integers(max(busy.size, 1), size=m)] if busy.size else np.zeros(m, dtype=np.intp)
+    ferry = np.where(extra.random(m) < _ISLAND_SHARE, extra.choice(_FERRY_MINUTES, size=m), 0.0)
     trusts = []
     for i in range(m):
         kind = str(kinds[i])
@@ -273,6 +312,9 @@ def synthetic_supported(pool: CandidatePool, m: int, *, seed: int) -> list[Suppo
                 trust_type=kind,
                 is_teaching=kind == "acute-large-teaching",
                 number_of_sites=int(rng.integers(low, high + 1)),
+                travel_adjustment_minutes=float(ferry[i]),
+                existing_buddies=frozenset({str(pool_codes[buddy[i]])}) if has_buddy[i] else frozenset(),
+                in_special_measures=bool(tier[i] == 3),
             )
         )
     return trusts

@@ -153,7 +153,7 @@ def allocate_wave(
                 coverage=described.coverage,
                 unmet_needs=described.unmet,
                 met_by_existing=tuple(a for a, met in zip(item.scores.need_areas, item.scores.met, strict=True) if met),
-                reason="" if team else unserved_reason(item, prep, seed_had=False),
+                reason="" if team else unserved_reason(item, prep, method),
             )
         )
         for row in team:
@@ -219,21 +219,29 @@ def serve_first(scored: Sequence[_Scored], prep: PreparedPool) -> tuple[list[lis
     return [[row] if row is not None else [] for row in match], served_sm, served
 
 
-def unserved_reason(item: _Scored, prep: PreparedPool, seed_had: bool) -> str:
-    """Why a trust in a wave was given no buddy, in one sentence a regulator can act on."""
+def unserved_reason(item: _Scored, prep: PreparedPool, method: str) -> str:
+    """Why a trust in a wave was given no buddy, in one sentence a regulator can act on, true for the method used:
+    only the coverage method serves as many trusts as possible."""
     scores = item.scores
     if scores.met.all():
         return "Its needs are already covered by its current buddies"
-    if not (scores.coverage_t > 0).any():
+    if not (scores.coverage_t[~scores.met] > 0).any():
+        if scores.met.any():
+            return "No trust in the pool covers any of its needs not already met by its current buddies"
         return "No trust in the pool covers any of its needs at the covering strength"
     useful = item.values.max(axis=1) > 0
     if not useful.any():
         return "Every trust that covers its needs is excluded for it (see its shortlist for the reasons)"
     if not (prep.slots[useful] > 0).any():
         return "Every eligible trust that covers its needs has no free buddying place"
+    if method != "coverage":
+        return (
+            "The trusts that could help it were given to other trusts in the wave: the "
+            f"{method} method does not try to serve as many trusts as possible (the coverage method does)"
+        )
     return (
-        "The trusts that could help it were needed for other trusts in the wave: serving it would leave a trust "
-        "in special measures, or more trusts, without any buddy"
+        "The trusts that could help it were needed for other trusts in the wave: none can be given to it without "
+        "leaving another trust with no buddy (the wave serves as many trusts as possible, special measures first)"
     )
 
 

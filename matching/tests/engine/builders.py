@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import dataclasses
+import math
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -32,6 +34,10 @@ DEFAULTS: dict[str, Any] = {
     "trust_type": "acute-district-general",
     "is_teaching": False,
     "number_of_sites": 1,
+    "receiving_support": False,  # in recovery or oversight segment 4-5
+    "capacity_declared": True,
+    "max_travel_minutes": math.nan,  # the longest journey it declared it will make (NaN: none declared)
+    "travel_adjustment_minutes": 0.0,  # minutes added to every journey to or from it (a ferry)
 }
 
 
@@ -76,7 +82,37 @@ def make_pool(rows: Iterable[Mapping[str, Any]], areas: tuple[str, ...] = AREAS,
         trust_type=np.array([row["trust_type"] for row in rows], dtype=str),
         is_teaching=column("is_teaching", bool),
         number_of_sites=column("number_of_sites", np.int64),
+        receiving_support=column("receiving_support", bool),
+        capacity_declared=column("capacity_declared", bool),
+        max_travel_minutes=column("max_travel_minutes", np.float64),
+        travel_adjustment_minutes=column("travel_adjustment_minutes", np.float64),
     )
+
+
+def with_copies(pool: CandidatePool, row: int, codes: Sequence[str]) -> CandidatePool:
+    """`pool` with copies of candidate `row` appended under the ODS `codes`, each made eligible (not in special
+    measures or receiving support, not inadequate, with declared room: 2 places and 10 free staff days)."""
+    count = len(codes)
+    fields: dict[str, Any] = {}
+    for field in dataclasses.fields(pool):
+        value = getattr(pool, field.name)
+        if isinstance(value, np.ndarray):
+            fields[field.name] = np.concatenate([value, value[[row] * count]])
+    fields["ods_codes"] = np.concatenate([pool.ods_codes, np.asarray(codes)])
+    eligible_copies = {
+        "in_special_measures": False,
+        "rated_inadequate": False,
+        "receiving_support": False,
+        "capacity_declared": True,
+        "max_arrangements": 2,
+        "active_arrangements": 0,
+        "staff_days_offered": 10.0,
+        "staff_days_committed": 0.0,
+    }
+    for name, value in eligible_copies.items():
+        if fields.get(name) is not None:
+            fields[name][-count:] = value
+    return dataclasses.replace(pool, **fields)
 
 
 def make_trust(

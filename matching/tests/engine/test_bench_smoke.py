@@ -19,12 +19,18 @@ def test_the_quick_benchmark_prints_every_figure_with_its_verdict():
     for figure in (
         "shortlist, 20,000 candidates",
         "loop / engine (20,000)",
+        "loop and engine agree on the top 10 (2,000)",
         "heuristic / exact objective, mean over 30 trusts",
-        "11 trusts over 2,000, exact (MILP)",
-        "objective / LP upper bound (100 over 2,000)",
+        "trusts served / maximum servable (11)",
+        "in special measures served / maximum (50)",
+        "objective / exact optimum (independent MILP) (50)",
+        "proven optimal by the engine (50)",
         "one buddy at a time (linear assignment)",
+        "objective / LP upper bound",
     ):
         assert figure in out
+    # The vectorised engine and the independent per-candidate loop rank the same candidates.
+    assert re.findall(r"loop and engine agree on the top 10 \([\d,]+\)\s+(\w+)", out) == ["True", "True"]
     verdicts = re.findall(r"\b(PASS|FAIL)$", out, flags=re.MULTILINE)
-    assert len(verdicts) == 10
+    assert len(verdicts) == 14
     assert ("FAIL" in verdicts) == (result.returncode == 1)

@@ -3,6 +3,7 @@
 import dataclasses
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -15,10 +16,12 @@ from matching.engine import (
     build_team,
     score_pool,
     shortlist,
+    shortlist_loop,
     stable_preferences,
     synthetic_pool,
     synthetic_supported,
 )
+from matching.tests.engine.builders import with_copies
 from matching.tests.engine.test_wave import assert_feasible
 
 FAST = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -40,7 +43,14 @@ bands = st.builds(
     st.floats(0, 200),
     st.booleans(),
 )
-match_settings = st.builds(MatchSettings, weights=weights, geography=bands, pool_only=st.booleans())
+match_settings = st.builds(
+    MatchSettings,
+    weights=weights,
+    geography=bands,
+    pool_only=st.booleans(),
+    covers_at=st.integers(1, 5),
+    include_receiving_support=st.booleans(),
+)
 
 
 @st.composite
@@ -71,19 +81,43 @@ def test_every_score_is_between_0_and_1(scenario, options):
 
 @FAST
 @given(scenarios(), match_settings, st.integers(0, 50))
-def test_an_excluded_candidate_is_never_ranked_and_the_ranking_is_by_total_then_ods(scenario, options, k):
+def test_only_eligible_candidates_covering_a_need_are_ranked_by_total_then_ods(scenario, options, k):
     pool, trusts = scenario
     trust = trusts[0]
     result = shortlist(trust, pool, options, k=k)
     scores = score_pool(trust, pool, options)
     codes = pool.ods_codes.tolist()
-    eligible = [i for i in range(len(pool)) if scores.excluded[i] == 0]
-    expected = sorted(eligible, key=lambda i: (-scores.total[i], codes[i]))[:k]
+    helps = [i for i in range(len(pool)) if scores.excluded[i] == 0 and scores.covers_any[i]]
+    # Geography is a band: beyond the longest travel time ranks after within it, unless only such trusts cover a
+    # need (worked out here from scratch: no eligible candidate within the longest time covers it).
+    eligible = scores.excluded == 0
+    within = scores.travel_minutes <= options.geography.max_minutes
+    covers = scores.coverage_t > 0
+    far_only = ~(covers & (eligible & within)).any(axis=1)
+    demoted = ~within & ~(covers & far_only[:, None]).any(axis=0)
+    expected = sorted(helps, key=lambda i: (-(scores.total[i] - float(demoted[i])), codes[i]))[:k]
     assert [r.ods_code for r in result.ranked] == [codes[i] for i in expected]
+    assert all(r.covers for r in result.ranked)
     excluded = {e.ods_code for e in result.excluded}
     assert excluded == {codes[i] for i in range(len(pool)) if scores.excluded[i]}
     assert not excluded & {r.ods_code for r in result.ranked}
     assert [e.ods_code for e in result.excluded] == sorted(excluded)
+    # Every candidate is in exactly one place: helpful (ranked, if in the top k), not covering, or excluded.
+    idle = [codes[i] for i in range(len(pool)) if scores.excluded[i] == 0 and not scores.covers_any[i]]
+    assert list(result.not_covering) == sorted(idle)
+    assert len(helps) + len(idle) + len(excluded) == len(pool)
+
+
+@FAST
+@given(scenarios(), match_settings)
+def test_the_per_candidate_loop_ranks_the_same_candidates_with_the_same_totals(scenario, options):
+    pool, trusts = scenario
+    for trust in trusts:
+        engine = shortlist(trust, pool, options, k=len(pool)).ranked
+        loop = dict(shortlist_loop(trust, pool, options, k=len(pool)))
+        assert {r.ods_code for r in engine} == set(loop)
+        for candidate in engine:
+            assert candidate.total == pytest.approx(loop[candidate.ods_code], abs=1e-12)
 
 
 @FAST
@@ -143,23 +177,15 @@ def test_identical_candidates_rank_in_ods_code_order(n, seed, data):
         st.lists(ods, min_size=2, max_size=2, unique=True).filter(lambda c: not set(c) & set(base.ods_codes.tolist()))
     )
     # Append two copies of one candidate, made eligible, differing only in their ODS codes.
-    fields = {}
-    for name in base.__dataclass_fields__:
-        value = getattr(base, name)
-        fields[name] = value if name == "areas" else np.concatenate([value, value[[row, row]]])
-    fields["ods_codes"] = np.concatenate([base.ods_codes, [first, second]])
-    for name in ("in_special_measures", "rated_inadequate"):
-        fields[name][-2:] = False
-    fields["max_arrangements"][-2:] = 2
-    fields["active_arrangements"][-2:] = 0
-    fields["staff_days_offered"][-2:] = 10.0
-    fields["staff_days_committed"][-2:] = 0.0
-    pool = type(base)(**fields)
+    pool = with_copies(base, row, [first, second])
     trust = synthetic_supported(base, 1, seed=seed)[0]
     ranked = shortlist(trust, pool, k=n + 2).ranked
     by_code = {r.ods_code: r for r in ranked}
+    assert (first in by_code) == (second in by_code)
     if first in by_code:
         # Identical candidates get bit-identical totals, so the ODS code decides (the original row may tie too).
-        assert by_code[first].total == by_code[second].total
-        keys = [(-r.total, r.ods_code) for r in ranked]
-        assert keys == sorted(keys)
+        a, b = sorted((by_code[first], by_code[second]), key=lambda r: r.rank)
+        assert a.total == b.total and a.band == b.band
+        assert a.ods_code < b.ods_code
+        # Anything ranked between them ties with them (the original row may).
+        assert all(r.total == a.total and r.band == a.band for r in ranked[a.rank : b.rank - 1])

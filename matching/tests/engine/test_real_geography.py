@@ -8,7 +8,7 @@ import pytest
 
 from matching.engine import CandidatePool, MatchSettings, shortlist
 from matching.engine.shortlist import FAR_WARNING
-from matching.engine.types import EXCLUDE_SELF, EXCLUDE_TOO_NEAR, EXCLUSION_REASONS
+from matching.engine.types import BAND_OVERNIGHT, EXCLUDE_SELF, EXCLUDE_TOO_NEAR, EXCLUSION_REASONS
 from matching.tests.engine.builders import make_trust
 
 TRUSTS_FILE = Path(__file__).resolve().parents[3].parent / "shared" / "data" / "nhs-trusts.geojson"
@@ -76,7 +76,11 @@ def test_trusts_hundreds_of_km_away_are_penalised_as_needing_an_overnight_stay(g
         candidate = ranked[far]
         assert candidate.distance_km > 380
         assert candidate.criteria[2].score < 0.5
-        assert FAR_WARNING in candidate.warnings
+        assert candidate.band == BAND_OVERNIGHT
+        assert candidate.warnings == (f"{FAR_WARNING}; ranked after the candidates within 180 minutes",)
+    # Everyone covers the need, so every trust within 180 minutes ranks before every trust beyond it.
+    bands = [r.band == BAND_OVERNIGHT for r in guys_and_st_thomas.ranked]
+    assert bands == sorted(bands)
 
 
 def test_oxford_is_in_the_ideal_band_and_southampton_just_beyond_it(guys_and_st_thomas):

@@ -1,6 +1,7 @@
 import numpy as np
 
-from matching.engine import DEFAULT_AREAS, synthetic_pool, synthetic_supported
+from matching.engine import DEFAULT_AREAS, shortlist, synthetic_pool, synthetic_supported
+from matching.engine.types import COVERS_AT_DEFAULT
 
 
 def test_the_same_seed_gives_the_same_pool_and_trusts():
@@ -37,6 +38,35 @@ def test_the_pool_has_a_realistic_shape():
     assert culture.shape[1] == 9 and culture.min() >= 0 and culture.max() <= 10
     # ODS order is not row order, so tie-breaks by ODS code are really tested.
     assert pool.ods_codes.tolist() != sorted(pool.ods_codes.tolist())
+    # The regulator's columns: trusts receiving support, undeclared capacity, declared travel, ferries.
+    assert 0.11 < pool.receiving_support.mean() < 0.17
+    assert pool.receiving_support[pool.rated_inadequate].all()
+    assert 0.08 < (~pool.capacity_declared).mean() < 0.12
+    declared = np.isfinite(pool.max_travel_minutes)
+    assert pool.pool_member[declared].all() and 0.4 < declared[pool.pool_member].mean() < 0.6
+    assert set(pool.max_travel_minutes[declared].tolist()) == {90.0, 120.0, 150.0, 180.0, 240.0}
+    assert 0.01 < (pool.travel_adjustment_minutes > 0).mean() < 0.03
+
+
+def test_most_good_trusts_cover_needs_at_the_covering_strength_so_shortlists_are_not_empty():
+    pool = synthetic_pool(400, seed=3)
+    covering = ((pool.strength >= COVERS_AT_DEFAULT) & pool.eligible).any(axis=1)
+    assert covering.mean() > 0.5
+    assert covering[~pool.rated_inadequate].mean() > 2 * covering[pool.rated_inadequate].mean()
+    for trust in synthetic_supported(pool, 30, seed=4):
+        assert len(shortlist(trust, pool, k=10).ranked) == 10
+
+
+def test_supported_trusts_in_special_measures_with_existing_buddies_and_ferries():
+    pool = synthetic_pool(300, seed=5)
+    trusts = synthetic_supported(pool, 400, seed=6)
+    assert 0.3 < np.mean([t.in_special_measures for t in trusts]) < 0.5
+    with_buddy = [t for t in trusts if t.existing_buddies]
+    assert 0.1 < len(with_buddy) / len(trusts) < 0.2
+    busy = set(pool.ods_codes[pool.active_arrangements > 0].tolist())
+    # An existing arrangement is one of the buddy's active ones: it already uses a place.
+    assert all(len(t.existing_buddies) == 1 and t.existing_buddies <= busy for t in with_buddy)
+    assert 0 < sum(t.travel_adjustment_minutes > 0 for t in trusts) < 0.05 * len(trusts)
 
 
 def test_stronger_trusts_have_more_expertise():

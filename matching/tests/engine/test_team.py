@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from matching.engine import MatchSettings, build_team, score_pool, synthetic_pool, synthetic_supported
-from matching.engine.team import _count_dominators, prune_for_exact, team_objective
+from matching.engine.team import _count_dominators, prune_for_exact, solve_team_milp, team_objective
 from matching.tests.engine.builders import make_pool, make_trust
 
 NEEDS = {"quality-and-safety": 3, "finance": 1}  # weights 0.75 and 0.25
@@ -119,11 +119,18 @@ def test_pruning_for_the_exact_solver_keeps_an_optimal_team():
     for trust in synthetic_supported(pool, 5, seed=10):
         scores = score_pool(trust, pool, MatchSettings())
         values = scores.need_values()
-        kept = prune_for_exact(values, scores.coverage, np.arange(len(pool)), 3)
-        assert 0 < kept.size < np.count_nonzero(values.max(axis=1) > 0) / 4
+        useful = np.flatnonzero(values.max(axis=1) > 0)
+        kept = prune_for_exact(values, scores.effective_coverage, np.arange(len(pool)), 3)
+        assert 0 < kept.size <= useful.size
+        assert set(kept.tolist()) <= set(useful.tolist())
+        if useful.size >= 100:  # where there is much to prune, most of it goes
+            assert kept.size < useful.size / 2
         result = build_team(trust, pool, k=3)
         assert result.exact.method == "exact (HiGHS)"
-        # The exact team only uses kept candidates, and no single buddy left out beats it.
+        # The MILP over every useful candidate, unpruned, finds nothing better than the team from the pruned set.
+        unpruned, optimal = solve_team_milp(values[useful], 3)
+        assert optimal
+        assert result.exact.objective == pytest.approx(team_objective(values, useful[unpruned]), abs=1e-9)
         assert result.exact.objective >= values.sum(axis=1).max() - 1e-12
 
 

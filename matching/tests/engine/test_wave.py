@@ -4,6 +4,8 @@ from collections import Counter
 
 import numpy as np
 import pytest
+from scipy import sparse
+from scipy.sparse.csgraph import maximum_bipartite_matching
 
 from matching.engine import (
     EngineInputError,
@@ -15,7 +17,11 @@ from matching.engine import (
     stable_preferences,
     synthetic_pool,
     synthetic_supported,
+    wave,
 )
+from matching.engine.team import MILP_TIME_LIMIT_S
+from matching.engine.types import Unallocated
+from matching.engine.wave import EXACT_TRUST_LIMIT, LARGE_WAVE_TIME_LIMIT_S
 from matching.tests.engine.builders import make_pool, make_trust, north_of_home
 
 METHODS = ("coverage", "assignment", "stable")
@@ -39,7 +45,32 @@ def assert_feasible(result, trusts, pool, k):
 
 
 def brute_force(trusts, pool, k):
-    """The best coverage objective by trying every allocation (tiny instances only)."""
+    """The best coverage objective by trying every allocation (tiny instances only), among those serving the most
+    trusts in special measures and then the most trusts: the order of priorities the wave follows."""
+    prep = prepare_pool(pool)
+    values = [score_pool(t, pool, MatchSettings()).need_values() for t in trusts]
+    options = []
+    for v in values:
+        useful = np.flatnonzero(v.max(axis=1) > 0).tolist()
+        teams = [()] + [c for size in range(1, k + 1) for c in itertools.combinations(useful, size)]
+        options.append([(team, float(v[list(team)].max(axis=0).sum()) if team else 0.0) for team in teams])
+    special = [t.in_special_measures for t in trusts]
+    best = (0, 0, 0.0)
+    for choice in itertools.product(*options):
+        load = Counter(row for team, _ in choice for row in team)
+        if all(count <= prep.slots[row] for row, count in load.items()):
+            served = [bool(team) for team, _ in choice]
+            key = (
+                sum(s and sm for s, sm in zip(served, special, strict=True)),
+                sum(served),
+                sum(value for _, value in choice),
+            )
+            best = max(best, key)
+    return best[2]
+
+
+def unconstrained_best(trusts, pool, k):
+    """The best coverage objective ignoring how many trusts are served (tiny instances only)."""
     prep = prepare_pool(pool)
     values = [score_pool(t, pool, MatchSettings()).need_values() for t in trusts]
     options = []
@@ -53,6 +84,22 @@ def brute_force(trusts, pool, k):
         if all(count <= prep.slots[row] for row, count in load.items()):
             best = max(best, sum(value for _, value in choice))
     return best
+
+
+def max_servable(trusts, pool, settings=None, only=None):
+    """The most trusts (of `only`, if given) that can each get one buddy covering an unmet need at once: a maximum
+    bipartite matching of trusts to the buddies' free places, by SciPy (independent of the engine's own)."""
+    prep = prepare_pool(pool)
+    chosen = [t for t in trusts if only is None or only(t)]
+    places = [row for row in range(len(pool)) for _ in range(int(prep.slots[row]))]
+    if not chosen or not places:
+        return 0
+    useful = np.zeros((len(chosen), len(places)), dtype=bool)
+    for i, trust in enumerate(chosen):
+        helps = score_pool(trust, pool, settings or MatchSettings()).need_values().max(axis=1) > 0
+        useful[i] = helps[places]
+    matching = maximum_bipartite_matching(sparse.csr_array(useful.astype(np.int8)), perm_type="column")
+    return int((matching >= 0).sum())
 
 
 @pytest.mark.parametrize("seed", range(4))
@@ -74,7 +121,8 @@ def test_the_exact_wave_matches_brute_force_and_the_lp_bound_is_above_it(seed):
 
 @pytest.mark.parametrize("seed", range(4))
 def test_the_exact_wave_matches_brute_force_when_every_buddy_has_one_place(seed):
-    # Scarce capacity: trusts compete for the same buddies, so the heuristic has real choices to get wrong.
+    # Scarce capacity: trusts compete for the same buddies, so the heuristic has real choices to get wrong, and
+    # serving the most trusts first may cost some coverage.
     pool = synthetic_pool(12, seed=seed + 10)
     pool = dataclasses.replace(
         pool,
@@ -85,16 +133,37 @@ def test_the_exact_wave_matches_brute_force_when_every_buddy_has_one_place(seed)
     best = brute_force(trusts, pool, 2)
     exact = allocate_wave(trusts, pool, k=2, exact=True)
     assert exact.exact and exact.objective == pytest.approx(best, abs=1e-9)
-    assert allocate_wave(trusts, pool, k=2, exact=False).objective <= best + 1e-9
+    assert exact.objective <= unconstrained_best(trusts, pool, 2) + 1e-9
+    assert exact.served == exact.max_servable == max_servable(trusts, pool)
+    heuristic = allocate_wave(trusts, pool, k=2, exact=False)
+    assert heuristic.objective <= best + 1e-9
+    assert heuristic.served == exact.served
     assert all(count == 1 for count in exact.load.values())
 
 
-def test_small_waves_are_solved_exactly_by_default_and_large_ones_by_the_heuristic():
+def test_waves_of_up_to_60_trusts_are_solved_exactly_by_default_and_larger_ones_within_a_time_limit(monkeypatch):
+    assert EXACT_TRUST_LIMIT == 60
     pool = synthetic_pool(300, seed=1)
-    assert allocate_wave(synthetic_supported(pool, 15, seed=2), pool).exact
-    big = allocate_wave(synthetic_supported(pool, 16, seed=2), pool)
-    assert not big.exact
+    trusts = synthetic_supported(pool, EXACT_TRUST_LIMIT + 1, seed=2)
+    limits = []
+    solve = wave.coverage_exact
+
+    def spy(*args, **kwargs):
+        limits.append(kwargs["time_limit"])
+        return solve(*args, **kwargs)
+
+    monkeypatch.setattr(wave, "coverage_exact", spy)
+    default = allocate_wave(trusts[:EXACT_TRUST_LIMIT], pool)
+    assert default.exact
+    assert limits == [MILP_TIME_LIMIT_S]
+    heuristic = allocate_wave(trusts[:EXACT_TRUST_LIMIT], pool, exact=False)
+    assert not heuristic.exact and limits == [MILP_TIME_LIMIT_S]
+    assert heuristic.objective <= default.objective + 1e-9
+    assert heuristic.served == default.served == default.max_servable
+    big = allocate_wave(trusts, pool)
+    assert limits == [MILP_TIME_LIMIT_S, LARGE_WAVE_TIME_LIMIT_S]
     assert big.upper_bound >= big.objective
+    assert big.objective >= allocate_wave(trusts, pool, exact=False).objective - 1e-9
 
 
 def test_one_buddy_at_a_time_doubles_up_on_expertise_where_coverage_does_not():
@@ -121,24 +190,29 @@ def test_a_buddy_with_one_free_place_goes_to_one_trust_only():
     pool = make_pool(
         [
             {"ods": "RA1", "strengths": {"quality-and-safety": 5}, "max_arrangements": 2, "active_arrangements": 1},
-            {"ods": "RB1", "strengths": {"quality-and-safety": 2}},
+            {"ods": "RB1", "strengths": {"quality-and-safety": 3}},
         ]
     )
     trusts = [make_trust("RS1"), make_trust("RS2", latitude=52.01)]
     for method in METHODS:
         result = allocate_wave(trusts, pool, k=1, method=method)
         assert result.load == {"RA1": 1, "RB1": 1}
+        assert result.served == result.max_servable == 2
         assert_feasible(result, trusts, pool, 1)
 
 
-def test_trusts_with_no_acceptable_buddy_are_reported_unallocated():
+def test_trusts_with_no_acceptable_buddy_are_reported_unallocated_with_the_reason():
     pool = make_pool([{"ods": "RA1", "ics": "QHL", "strengths": {"quality-and-safety": 5}}])
     trusts = [make_trust("RS1", ics="QHL"), make_trust("RS2", ics="QWU")]
+    reason = "Every trust that covers its needs is excluded for it (see its shortlist for the reasons)"
     for method in METHODS:
         result = allocate_wave(trusts, pool, method=method)
-        assert result.unallocated == ("RS1",)
+        assert result.unallocated == (Unallocated(ods_code="RS1", reason=reason),)
         assert result.allocations[0].members == ()
+        assert result.allocations[0].reason == reason
         assert result.allocations[0].unmet_needs == ("quality-and-safety",)
+        assert result.allocations[1].reason == ""
+        assert result.served == result.max_servable == 1
 
 
 def test_deferred_acceptance_gives_a_stable_allocation():
@@ -154,7 +228,7 @@ def test_blocking_pairs_finds_a_pair_that_would_both_rather_be_together():
     pool = make_pool(
         [
             {"ods": "RA1", "culture": (8, 2), "strengths": {"quality-and-safety": 5}, "max_arrangements": 1},
-            {"ods": "RB1", "culture": (5, 5), "strengths": {"quality-and-safety": 1}, "max_arrangements": 1},
+            {"ods": "RB1", "culture": (5, 5), "strengths": {"quality-and-safety": 3}, "max_arrangements": 1},
         ]
     )
     trusts = [make_trust("RS1", culture=(8, 2)), make_trust("RS2", culture=(2, 8), latitude=52.01)]
