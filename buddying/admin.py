@@ -32,8 +32,8 @@ class CultureProfileInline(admin.StackedInline):
 
 @admin.register(Trust)
 class TrustAdmin(SimpleHistoryAdmin):
-    list_display = ["ods_code", "name", "trust_type", "region", "cqc_rating", "improvement_status"]
-    list_filter = ["region", "trust_type", "cqc_rating", "improvement_status"]
+    list_display = ["ods_code", "name", "trust_type", "region", "cqc_rating", "improvement_status", "closed_on"]
+    list_filter = ["region", "trust_type", "cqc_rating", "improvement_status", "closed_on"]
     list_select_related = ["ics"]
     search_fields = ["ods_code", "name"]
     filter_horizontal = ["services"]
