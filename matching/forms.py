@@ -75,6 +75,13 @@ class MatchSettingsForm(forms.Form):
         self.fields["pool_only"] = forms.BooleanField(
             label="Only accredited members of the superbuddy framework pool", required=False
         )
+        self.fields["include_receiving_support"] = forms.BooleanField(
+            label=(
+                "Include trusts that are receiving support themselves (special measures, recovery, oversight "
+                "segment 4 or 5); they are flagged"
+            ),
+            required=False,
+        )
         self.fields["size"] = forms.IntegerField(
             label=size_label,
             initial=size_initial,
@@ -111,6 +118,7 @@ class MatchSettingsForm(forms.Form):
                 legend_size=Size.SMALL,
             ),
             Field.checkbox("pool_only", small=True),
+            Field.checkbox("include_receiving_support", small=True),
             *size_fields,
         )
 
@@ -127,6 +135,7 @@ class MatchSettingsForm(forms.Form):
                     "max_minutes": cleaned["max_minutes"],
                 },
                 pool_only=cleaned["pool_only"],
+                include_receiving_support=cleaned["include_receiving_support"],
             )
         except EngineInputError as error:
             raise forms.ValidationError(str(error)) from None
@@ -140,8 +149,24 @@ class MatchSettingsForm(forms.Form):
             {key: stored["geography"][key] for key in ("min_distance_km", "ideal_max_minutes", "max_minutes")}
         )
         initial["pool_only"] = stored["pool_only"]
+        # Runs recorded before this setting existed excluded such trusts, as the default does.
+        initial["include_receiving_support"] = stored.get("include_receiving_support", False)
         initial["team_size" if kind == "team" else "size"] = stored["k"]
         return initial
+
+
+# The wave methods as a user reads them (run_wave.html names the method of a recorded run with these too).
+WAVE_METHOD_LABELS = {
+    "coverage": "Best teams: share the pool's capacity to cover as many needs as possible",
+    "stable": "Mutual preferences: no trust and buddy would both rather swap (stable matching)",
+    "assignment": "One buddy at a time (for comparison: ignores overlapping expertise)",
+}
+
+
+def _trust_choice_label(trust: Trust) -> str:
+    if trust.improvement_status == Trust.ImprovementStatus.NONE:
+        return trust.name
+    return f"{trust.name} ({trust.get_improvement_status_display().lower()})"
 
 
 class WaveForm(MatchSettingsForm):
@@ -149,18 +174,14 @@ class WaveForm(MatchSettingsForm):
         super().__init__(*args, size_label="Most buddies per trust", size_initial=TEAM_SIZE_DEFAULT, **kwargs)
         self.fields["trusts"] = forms.MultipleChoiceField(
             label="Trusts to allocate buddies to",
-            choices=[(t.ods_code, f"{t.name} ({t.get_improvement_status_display().lower()})") for t in trusts],
+            choices=[(t.ods_code, _trust_choice_label(t)) for t in trusts],
             widget=forms.CheckboxSelectMultiple,
             help_text="Trusts with improvement needs recorded; those in special measures come first",
             error_messages={"required": "Choose at least one trust"},
         )
         self.fields["method"] = forms.ChoiceField(
             label="Allocation method",
-            choices=[
-                ("coverage", "Best teams: share the pool's capacity to cover as many needs as possible"),
-                ("stable", "Mutual preferences: no trust and buddy would both rather swap (stable matching)"),
-                ("assignment", "One buddy at a time (for comparison: ignores overlapping expertise)"),
-            ],
+            choices=list(WAVE_METHOD_LABELS.items()),
             initial="coverage",
             widget=forms.RadioSelect,
         )

@@ -10,8 +10,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from buddying.models import Trust
 from matching import selectors, services
-from matching.engine import EngineInputError
-from matching.forms import MatchSettingsForm, WaveForm
+from matching.engine import BAND_LABELS, EngineInputError
+from matching.forms import WAVE_METHOD_LABELS, MatchSettingsForm, WaveForm
 from matching.models import MatchRun
 from matching.permissions import regulator_required
 
@@ -67,17 +67,38 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
         values = selectors.values_statements([run.supported.ods_code, *(c["ods_code"] for c in ranked)])
         context["supported_values"] = values.get(run.supported.ods_code, "")
         context["ranked"] = [
-            {**candidate, "values_statement": values.get(candidate["ods_code"], "")} for candidate in ranked
+            {
+                **candidate,
+                "values_statement": values.get(candidate["ods_code"], ""),
+                # Runs recorded before the label was stored have the band alone.
+                "band_label": candidate.get("band_label") or BAND_LABELS.get(candidate.get("band", ""), ""),
+            }
+            for candidate in ranked
         ]
+    if run.kind == MatchRun.Kind.WAVE:
+        context["method_label"] = WAVE_METHOD_LABELS.get(run.settings["method"], run.settings["method"])
     if run.kind == MatchRun.Kind.WAVE and run.status == MatchRun.Status.DONE:
         context["wave_markers"], context["wave_lines"] = selectors.wave_map(run)
         context["allocated"] = sum(1 for allocation in run.results["allocations"] if allocation["members"])
+        context["unserved"] = _unserved(run.results)
     template = {
         MatchRun.Kind.SHORTLIST: "matching/run_shortlist.html",
         MatchRun.Kind.TEAM: "matching/run_team.html",
         MatchRun.Kind.WAVE: "matching/run_wave.html",
     }[run.kind]
     return render(request, template, context)
+
+
+def _unserved(results: dict[str, Any]) -> list[dict[str, Any]]:
+    """The trusts a wave left without a buddy, each {ods_code, name, reason}.
+
+    Runs recorded before the reasons were kept stored bare ODS codes: they are shown by name, with no reason.
+    """
+    names = {allocation["ods_code"]: allocation["name"] for allocation in results["allocations"]}
+    return [
+        item if isinstance(item, dict) else {"ods_code": item, "name": names.get(item, item), "reason": ""}
+        for item in results.get("unallocated", [])
+    ]
 
 
 @regulator_required

@@ -1,9 +1,15 @@
 """A regulator explores buddies for a trust in special measures and builds a team, in a real browser."""
 
+import datetime as dt
+from decimal import Decimal
+
 import pytest
 from playwright.sync_api import expect
 
-from buddying.tests.factories import RegulatorFactory
+from buddying.models import CultureProfile
+from buddying.tests.factories import ImprovementNeedFactory, RegulatorFactory, TrustFactory
+from matching import services
+from matching.tests.factories import BuddyCapacityFactory
 from tests.browser.conftest import assert_accessible, sign_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -81,6 +87,9 @@ def test_a_team_covers_each_need_with_the_buddy_best_at_it(page, registry):
     expect(page.get_by_role("heading", name="Team of up to 2 buddies")).to_be_visible()
     row = page.locator("tr", has_text="Southampton Example NHS Foundation Trust")
     expect(row).to_contain_text("Maternity")
+    # Every member shows its journey and travel band.
+    expect(row).to_contain_text("110.9 km, about 144 minutes by road")
+    expect(row.locator(".govuk-tag")).to_have_text("Beyond the ideal travel time")
     expect(page.locator("#team-gap")).to_be_visible()
     assert_accessible(page)
 
@@ -95,4 +104,89 @@ def test_a_wave_runs_in_the_background_and_shows_its_results(page, registry, cel
     expect(page.locator("#wave-results")).to_be_visible(timeout=30_000)
     expect(page.locator("#wave-results")).to_contain_text("Southbank Hospitals NHS Trust")
     expect(page.locator("#wave-map path.leaflet-interactive")).not_to_have_count(0)
+    assert_accessible(page)
+
+
+def test_a_shortlist_says_what_is_not_known_and_which_eligible_trusts_cannot_help(page, registry):
+    CultureProfile.objects.filter(trust__ods_code__in=["RS9", "RX1"]).delete()
+    BuddyCapacityFactory(
+        trust=TrustFactory(ods_code="RX4", name="Birmingham Example NHS Trust", latitude=52.48, longitude=-1.89)
+    )
+    RegulatorFactory(username="rosa")
+    sign_in(page, "rosa")
+    page.goto("/matching/trusts/RS9/")
+    page.get_by_role("button", name="Run shortlist").click()
+    expect(page.get_by_role("heading", name="Best candidates")).to_be_visible()
+
+    # Said once, at the top: the supported trust has no staff survey profile.
+    expect(page.locator("#run-warnings")).to_contain_text("RS9 has no staff survey profile")
+    expect(page.get_by_text("is not known for any candidate")).to_have_count(1)
+    # Oxford's profile is incomplete, and its cultural fit is "Not known", not a score.
+    oxford = page.locator('.app-candidate[data-ods-code="RX1"]')
+    expect(oxford).to_contain_text("Profile 4 of 5 known: no staff survey profile")
+    expect(oxford.locator(".app-travel")).to_contain_text("Within the ideal travel time 83.5 km, about 109 minutes")
+    cultural_fit = criterion_row(page, "RX1", "Cultural fit")
+    expect(cultural_fit.locator(".govuk-tag--grey")).to_have_text("Not known")
+    expect(cultural_fit.locator(".app-score")).to_have_count(0)
+    # Birmingham could be a buddy but covers none of the needs: listed apart, never ranked.
+    assert "RX4" not in ranked_codes(page)
+    expect(page.get_by_role("heading", name="Eligible, but covers none of the needs (1)")).to_be_visible()
+    page.get_by_text("Which trusts, and why none of them is recommended").click()
+    page.get_by_role("link", name="Birmingham Example NHS Trust").click()
+    expect(page).to_have_url("/trusts/RX4/")
+    page.go_back()
+    expect(page.get_by_role("heading", name="Best candidates")).to_be_visible()
+    assert_accessible(page)
+
+
+def test_a_pool_only_wave_gives_only_pool_members_and_says_who_is_left_without(page, registry, areas, celery_worker):
+    regulator = RegulatorFactory(username="rosa")
+    framework = services.framework_create(
+        by=regulator,
+        name="Superbuddy framework 2027",
+        term_start=dt.date(2026, 1, 1),
+        term_end=dt.date(2029, 12, 31),
+        lots=[areas["finance"]],
+        fees={"superbuddy": Decimal(250_000)},
+    )
+    framework = services.framework_advance(framework=framework, by=regulator)  # open for applications
+    application = services.pool_application_submit(
+        framework=framework,
+        trust=registry["newcastle"],
+        by=regulator,
+        route="nominated",
+        max_concurrent_arrangements=1,
+        senior_staff_days_per_month=Decimal(6),
+        max_travel_minutes=600,
+        incentive="no-fee",
+        services=[],
+        offered=[(areas["finance"], 5, "Strong finance")],
+    )
+    services.pool_application_accredit(application=application, by=regulator, until=dt.date(2028, 12, 31))
+    services.framework_advance(framework=framework, by=regulator)
+    services.framework_advance(framework=framework, by=regulator)  # live
+    # A second trust in need of finance: Newcastle has one place, so only one of the two can have it.
+    second = TrustFactory(ods_code="RS7", name="Second Example NHS Trust", latitude=51.45, longitude=-2.59)
+    ImprovementNeedFactory(trust=second, area=areas["finance"], priority=3)
+
+    sign_in(page, "rosa")
+    page.goto("/matching/wave/")
+    page.get_by_label("Second Example NHS Trust").check()
+    page.get_by_label("Only accredited members of the superbuddy framework pool").check()
+    assert_accessible(page)
+    page.get_by_role("button", name="Allocate buddies").click()
+    expect(page.locator("#wave-results")).to_be_visible(timeout=30_000)
+
+    expect(page.get_by_text("Framework pool members only.")).to_be_visible()
+    expect(page.locator("#wave-served")).to_have_text("1 of 2 (at most 1 could each have one at once)")
+    southbank = page.locator('#wave-results tr[data-ods-code="RS9"]')
+    expect(southbank.locator(".app-wave-member")).to_have_count(1)
+    member = southbank.locator('.app-wave-member[data-ods-code="RX3"]')
+    expect(member).to_contain_text("Newcastle Example NHS Foundation Trust: finance")
+    expect(member).to_contain_text("399.6 km, about 520 minutes by road")
+    expect(member.locator(".govuk-tag--red")).to_have_text("Likely to need an overnight stay")
+    expect(member).to_contain_text("chosen because")  # the only pool member covering finance
+    unserved = page.locator("#wave-unserved")
+    expect(unserved).to_contain_text("Second Example NHS Trust")
+    expect(unserved.get_by_role("row", name="Second Example NHS Trust")).not_to_contain_text("Not recorded")
     assert_accessible(page)

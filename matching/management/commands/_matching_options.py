@@ -39,6 +39,12 @@ def add_settings_arguments(parser: ArgumentParser) -> None:
         help="beyond this an overnight stay is likely (default %(default)s)",
     )
     parser.add_argument("--pool-only", action="store_true", help="match only accredited framework pool members")
+    parser.add_argument(
+        "--include-receiving-support",
+        action="store_true",
+        help="include trusts receiving support themselves (special measures, recovery, oversight segment 4 or 5); "
+        "they are flagged",
+    )
     parser.add_argument("--json", action="store_true", help="print the recorded run as JSON (schema in the README)")
 
 
@@ -52,9 +58,25 @@ def settings_from_options(options: dict[str, Any]) -> MatchSettings:
                 "max_minutes": options["max_minutes"],
             },
             pool_only=options["pool_only"],
+            include_receiving_support=options["include_receiving_support"],
         )
     except EngineInputError as error:
         raise CommandError(str(error)) from None
+
+
+def travel_text(item: dict[str, Any]) -> str:
+    """A candidate's or member's journey as the pages show it: "99.5 km, ~129 min, beyond the ideal travel time"."""
+    if item.get("distance_km") is None:
+        return "travel not known (no location recorded)"
+    return f"{item['distance_km']:.1f} km, ~{item['travel_minutes']} min, {item['band_label'].lower()}"
+
+
+def member_lines(member: dict[str, Any]) -> list[str]:
+    """A team or wave member: who, what it leads on, its journey; then each warning on a line of its own."""
+    needs = ", ".join(need["name"] for need in member["assigned_needs"]) or "-"
+    lines = [f"{member['ods_code']} {member['name']}: leads on {needs}; {travel_text(member)}"]
+    lines.extend(f"  ! {warning}" for warning in member["warnings"])
+    return lines
 
 
 def run_json(run: MatchRun) -> str:

@@ -2,7 +2,12 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from buddying.models import Trust
 from matching.engine import EngineInputError
-from matching.management.commands._matching_options import add_settings_arguments, run_json, settings_from_options
+from matching.management.commands._matching_options import (
+    add_settings_arguments,
+    member_lines,
+    run_json,
+    settings_from_options,
+)
 from matching.models import MatchRun
 from matching.services import WAVE_METHODS, wave_run_create
 
@@ -44,14 +49,21 @@ class Command(BaseCommand):
             return
         results = run.results
         self.stdout.write(f"Wave allocation (run {run.pk}, {results['method']}, {results['elapsed_ms']:.0f} ms)")
+        self.stdout.write(
+            f"Served {results['served']} of {len(results['allocations'])} "
+            f"(most servable {results['max_servable']}): trusts given at least one buddy covering a need"
+        )
         for allocation in results["allocations"]:
-            members = (
-                "; ".join(
-                    f"{m['ods_code']} ({', '.join(n['name'] for n in m['assigned_needs']) or '-'})"
-                    for m in allocation["members"]
-                )
-                or "no buddy"
+            self.stdout.write(
+                f"  {allocation['ods_code']} {allocation['name']}: covers {allocation['coverage'] * 100:.0f}%"
             )
-            self.stdout.write(f"  {allocation['ods_code']}: {members}; covers {allocation['coverage'] * 100:.0f}%")
-        if results["unallocated"]:
-            self.stdout.write("Left without a buddy: " + ", ".join(results["unallocated"]))
+            if allocation["met_by_existing"]:
+                met = ", ".join(need["name"] for need in allocation["met_by_existing"])
+                self.stdout.write(f"    Already covered by current buddies: {met}")
+            for member in allocation["members"]:
+                for line in member_lines(member):
+                    self.stdout.write(f"    {line}")
+            if not allocation["members"]:
+                self.stdout.write("    No buddy")
+        for item in results["unallocated"]:
+            self.stdout.write(f"Unserved: {item['ods_code']} {item['name']}: {item['reason']}")

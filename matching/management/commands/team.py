@@ -2,7 +2,12 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from buddying.models import Trust
 from matching.engine import EngineInputError
-from matching.management.commands._matching_options import add_settings_arguments, run_json, settings_from_options
+from matching.management.commands._matching_options import (
+    add_settings_arguments,
+    member_lines,
+    run_json,
+    settings_from_options,
+)
 from matching.models import MatchRun
 from matching.services import team_run
 
@@ -39,8 +44,8 @@ class Command(BaseCommand):
         team = results["exact"] or results["heuristic"]
         self.stdout.write(f"Team for {trust} (run {run.pk}): covers {team['coverage'] * 100:.0f}% of prioritised needs")
         for member in team["members"]:
-            needs = ", ".join(need["name"] for need in member["assigned_needs"]) or "-"
-            self.stdout.write(f"  {member['ods_code']} {member['name']}: leads on {needs}")
+            for line in member_lines(member):
+                self.stdout.write(f"  {line}")
         if team["unmet_needs"]:
             self.stdout.write("  Not covered: " + ", ".join(need["name"] for need in team["unmet_needs"]))
         if results["gap"] is not None:

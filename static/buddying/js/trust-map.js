@@ -43,7 +43,10 @@
       popup.appendChild(document.createElement('br'))
       popup.appendChild(document.createTextNode(marker.ods_code + ' · ' + marker.status))
       circle.bindPopup(popup)
-      circle.bindTooltip(marker.name)
+      // Leaflet sets a string tooltip as HTML: a trust's name goes in as text, never as markup.
+      var tooltip = document.createElement('span')
+      tooltip.textContent = marker.name
+      circle.bindTooltip(tooltip)
       layer.addLayer(circle)
     })
     layer.addTo(map)
