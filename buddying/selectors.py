@@ -52,9 +52,10 @@ def map_markers(trusts: QuerySet[Trust]) -> list[dict[str, Any]]:
 
 
 def registry_summary() -> dict[str, int]:
-    """Counts for the home page, in one query."""
-    return Trust.objects.aggregate(
+    """Counts of open trusts for the home page, in one query (the directory's default count too)."""
+    return Trust.objects.open().aggregate(
         trusts=Count("pk"),
+        type_not_known=Count("pk", filter=Q(trust_type="")),
         special_measures=Count("pk", filter=Q(improvement_status=Trust.ImprovementStatus.SPECIAL_MEASURES)),
         recovery=Count("pk", filter=Q(improvement_status=Trust.ImprovementStatus.RECOVERY)),
     )

@@ -406,3 +406,16 @@ def test_an_executive_is_told_to_ask_regulator_staff_for_what_only_they_record(c
 def test_other_trusts_executives_see_no_profile_gaps(client, other_executive, own_trust):
     client.force_login(other_executive)
     assert "Profile complete" not in client.get(own_trust.get_absolute_url()).content.decode()
+
+
+def test_the_home_page_counts_open_trusts_and_links_to_those_with_no_type(client, regulator, django_assert_num_queries):
+    TrustFactory(trust_type="")
+    TrustFactory(trust_type="", closed_on="2024-03-31")
+    TrustFactory()
+    client.force_login(regulator)
+    # session, user, the counts, unread notifications
+    with django_assert_num_queries(4):
+        response = client.get(reverse("home"))
+    assert response.context["summary"]["trusts"] == 2
+    assert response.context["summary"]["type_not_known"] == 1
+    assert "?trust_type=not-known" in response.content.decode()
