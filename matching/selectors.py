@@ -154,7 +154,12 @@ def candidate_pool(*, framework_id: int | None = None) -> PoolSnapshot:
         capacity_declared=declared,
         max_travel_minutes=max_travel,
         travel_adjustment_minutes=column(13, np.float64),
-        labels={**{slug: name for _pk, slug, name, _s in areas}, **dict(Trust.TrustType.choices)},
+        # Names for reasons: areas and trust types by slug, trusts by ODS code.
+        labels={
+            **{slug: name for _pk, slug, name, _s in areas},
+            **dict(Trust.TrustType.choices),
+            **{t[1]: t[2] for t in trusts},
+        },
     )
     summaries = {
         t[1]: TrustSummary(ods_code=t[1], name=t[2], latitude=t[3], longitude=t[4], region=t[6]) for t in trusts
@@ -316,7 +321,8 @@ def wave_map(run: MatchRun) -> tuple[list[dict], list[list[list[float]]]]:
         for member in allocation["members"]:
             if member["latitude"] is None:
                 continue
-            markers.setdefault(member["ods_code"], {**_marker(member, "ideal", "Buddy"), "colour": "#00703c"})
+            band = member.get("band", "ideal")  # runs recorded before bands were kept on members
+            markers.setdefault(member["ods_code"], _marker(member, band, f"Buddy, {MARKER_LABELS[band]}"))
             lines.append([[allocation["latitude"], allocation["longitude"]], [member["latitude"], member["longitude"]]])
     return list(markers.values()), lines
 

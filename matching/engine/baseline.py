@@ -93,10 +93,12 @@ def shortlist_loop(
             continue
         if band.exclude_same_ics and supported.ics and ics[i] == supported.ics:
             continue
-        travel = (
-            distance * band.road_factor / band.average_speed_kmh * 60.0
-            + adjustment[i]
-            + supported.travel_adjustment_minutes
+        travel = float(
+            round(
+                distance * band.road_factor / band.average_speed_kmh * 60.0
+                + adjustment[i]
+                + supported.travel_adjustment_minutes
+            )
         )
         if not math.isnan(furthest[i]) and travel > furthest[i]:
             continue

@@ -501,7 +501,8 @@ def score_prepared(
     # Geography: estimated minutes by road plus both trusts' adjustments (a ferry crossing), scored on the band.
     distance = prep.points.distances_km(needs.latitude, needs.longitude)
     distance[prep.points.missing] = np.nan
-    travel = band.travel_minutes(distance) + prep.travel_adjustment + supported.travel_adjustment_minutes
+    # Whole minutes: the band, the declared-travel limit and the score are decided on the minutes people are shown.
+    travel = np.rint(band.travel_minutes(distance) + prep.travel_adjustment + supported.travel_adjustment_minutes)
     criteria[:, GEOGRAPHY] = np.nan_to_num(geography_score(band, travel))
     known[:, GEOGRAPHY] = ~prep.points.missing
 
@@ -561,9 +562,9 @@ def _exclusions(
         excluded |= ((distance < band.min_distance_km) * EXCLUDE_TOO_NEAR).astype(np.int32)
         excluded |= ((travel > prep.max_travel) * EXCLUDE_BEYOND_DECLARED_TRAVEL).astype(np.int32)
     if supported.ics and band.exclude_same_ics:
-        code = prep.ics_lookup.get(supported.ics)
-        if code is not None:
-            excluded |= ((prep.ics_code == code) * EXCLUDE_SAME_ICS).astype(np.int32)
+        ics = prep.ics_lookup.get(supported.ics)
+        if ics is not None:
+            excluded |= ((prep.ics_code == ics) * EXCLUDE_SAME_ICS).astype(np.int32)
     own_row = prep.ods_index.get(supported.ods_code)
     if own_row is not None:
         excluded[own_row] |= EXCLUDE_SELF
@@ -585,15 +586,6 @@ def geography_score(band: GeographyBand, travel: FloatArray) -> FloatArray:
         score = np.where(travel > band.ideal_max_minutes, 0.5, 1.0)
     result: FloatArray = score * np.exp(np.minimum((band.max_minutes - travel) / FAR_DECAY_MINUTES, 0.0))
     return result
-
-
-def weighted_sum(coefficients: list[float], rows: FloatArray, out: FloatArray, tmp: FloatArray) -> None:
-    """out = sum over j of coefficients[j] x rows[j], element by element, in a fixed order."""
-    np.multiply(rows[0], coefficients[0], out=out)
-    for j in range(1, len(coefficients)):
-        if coefficients[j] != 0.0:
-            np.multiply(rows[j], coefficients[j], out=tmp)
-            out += tmp
 
 
 def _structure_row(supported: SupportedTrust, prep: PreparedPool) -> tuple[FloatArray, BoolArray]:

@@ -58,10 +58,10 @@ def shortlist(
     """Rank the best `k` buddies for `supported` from `pool`, best first, with the reasons for each score.
 
     Only candidates that can help are ranked: eligible (not excluded) and covering at least one need at the
-    covering strength. Eligible candidates covering none are listed apart in `not_covering`. Ties on the total are
-    broken by ODS code (ascending), so the result is deterministic. With `include_exclusions`, every excluded
-    candidate is listed (sorted by ODS code) with all its reasons. Raises EngineInputError with one plain sentence
-    for input the engine cannot use.
+    covering strength. Ties on the total are broken by ODS code (ascending), so the result is deterministic. With
+    `include_exclusions`, every excluded candidate is listed (sorted by ODS code) with all its reasons, and so is
+    every eligible candidate that covers none of the needs (`not_covering`); turn it off when only the ranking is
+    needed. Raises EngineInputError with one plain sentence for input the engine cannot use.
     """
     settings = settings or MatchSettings()
     settings.validate()
@@ -74,14 +74,17 @@ def shortlist(
     top = top_k(band_ordered_total(scores), (~helps).astype(np.int32), prep.ods_rank, k)
     ranked = ranked_candidates(scores, supported, pool, prep, settings, top)
     excluded = exclusions(scores, prep) if include_exclusions else ()
-    idle = np.flatnonzero((scores.excluded == 0) & ~scores.covers_any)
-    idle = idle[np.argsort(prep.ods_rank[idle], kind="stable")]
+    not_covering: tuple[str, ...] = ()
+    if include_exclusions:
+        idle = np.flatnonzero((scores.excluded == 0) & ~scores.covers_any)
+        idle = idle[np.argsort(prep.ods_rank[idle], kind="stable")]
+        not_covering = tuple(prep.ods[row] for row in idle.tolist())
     return Shortlist(
         supported=supported.ods_code,
         ranked=ranked,
         excluded=excluded,
         considered=prep.n,
-        not_covering=tuple(prep.ods[row] for row in idle.tolist()),
+        not_covering=not_covering,
         warnings=run_warnings(scores, supported, prep, settings),
         met_by_existing={area: code for area, code in zip(scores.need_areas, scores.met_by, strict=True) if code},
     )
@@ -105,18 +108,20 @@ def run_warnings(
     pattern, level = supported_pattern(supported, prep)
     if pattern is None and math.isnan(level):
         warnings.append(
-            f"{supported.ods_code} has no staff survey profile, so cultural fit "
+            f"{prep.label(supported.ods_code)} has no staff survey profile, so cultural fit "
             f"({round(100 * weights['cultural_fit'])}% of the score) is not known for any candidate: "
             "record its profile before relying on this ranking"
         )
     elif pattern is None:
         warnings.append(
-            f"{supported.ods_code}'s staff survey scores are all the same, so they show no values pattern and "
-            f"cultural fit ({round(100 * weights['cultural_fit'])}% of the score) is not known for any candidate"
+            f"{prep.label(supported.ods_code)}'s staff survey scores are all the same, so they show no values "
+            f"pattern and cultural fit ({round(100 * weights['cultural_fit'])}% of the score) is not known for any "
+            "candidate"
         )
     if not supported.trust_type:
         warnings.append(
-            f"{supported.ods_code}'s trust type is not recorded, so structure similarity is not known for any candidate"
+            f"{prep.label(supported.ods_code)}'s trust type is not recorded, so structure similarity is not known "
+            "for any candidate"
         )
     for area, known in zip(scores.need_areas, scores.need_known, strict=True):
         if not known:
@@ -289,11 +294,11 @@ def culture_reason(scores: PoolScores, prep: PreparedPool, supported: SupportedT
     """What the cultural fit score measured: the correlation of the two values patterns, and each trust's level."""
     if not scores.culture_compared[row]:
         if math.isnan(scores.supported_level):
-            return f"Not known: {supported.ods_code} has no staff survey profile to compare"
+            return f"Not known: {prep.label(supported.ods_code)} has no staff survey profile to compare"
         if supported_pattern(supported, prep)[0] is None:
             return (
-                f"Not known: {supported.ods_code}'s staff survey scores are all the same, so they show no values "
-                "pattern to compare"
+                f"Not known: {prep.label(supported.ods_code)}'s staff survey scores are all the same, so they show "
+                "no values pattern to compare"
             )
         if not prep.has_profile[row]:
             return "Not known: no staff survey profile recorded"
@@ -366,7 +371,7 @@ def capacity_reason(pool: CandidatePool, prep: PreparedPool, row: int) -> str:
 def structure_reason(supported: SupportedTrust, pool: CandidatePool, prep: PreparedPool, row: int) -> str:
     kind = str(pool.trust_type[row])
     if not supported.trust_type:
-        return f"Not known: {supported.ods_code}'s trust type is not recorded"
+        return f"Not known: {prep.label(supported.ods_code)}'s trust type is not recorded"
     if not kind:
         return "Not known: its trust type is not recorded"
     teaching = bool(pool.is_teaching[row])

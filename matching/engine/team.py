@@ -5,10 +5,11 @@ area, than a single buddy that is not. A team is valued by how well its best mem
 
     v[c, a] = w_a x q[c, a] x m_c        objective(T) = sum over needs a of max over c in T of v[c, a]
 
-where w_a is the need's share of the priorities, q[c, a] the candidate's strength / 5 (0 without the service) and
-m_c its match on the other four criteria (weights renormalised without expertise). The objective is a monotone
-submodular (max-coverage) function, so greedy is a good start; swaps then polish it, and the exact optimum comes
-from a small mixed-integer program solved by HiGHS.
+where w_a is the need's share of the priorities, q[c, a] the candidate's strength / 5 where it covers the need
+(strength at least MatchSettings.covers_at, and it runs the service; else 0), zero beyond the overnight limit where
+a nearer eligible trust covers the need, and m_c its match on the other four criteria (weights renormalised
+without expertise). The objective is a monotone submodular (max-coverage) function, so greedy is a good start;
+swaps then polish it, and the exact optimum comes from a small mixed-integer program solved by HiGHS.
 """
 
 from __future__ import annotations
@@ -355,7 +356,8 @@ def describe_members(scores: PoolScores, values: FloatArray, prep: PreparedPool,
     if rows:
         member_values = values[rows]
         leaders = _leaders(member_values).tolist()
-        best_quality = scores.coverage_rows(rows).max(axis=0)
+        # What the team is credited for: a far member's strength in a need a nearer trust covers does not count.
+        best_quality = scores.effective_coverage[rows].max(axis=0)
     else:
         member_values = np.zeros((0, len(areas)))
         leaders = [-1] * len(areas)
@@ -406,4 +408,5 @@ def describe_team(scores: PoolScores, values: FloatArray, prep: PreparedPool, ro
         coverage=described.coverage,
         unmet_needs=described.unmet,
         method=method,
+        met_by_existing=tuple(area for area, met in zip(scores.need_areas, scores.met, strict=True) if met),
     )

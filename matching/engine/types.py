@@ -321,8 +321,9 @@ class Team:
     members: tuple[TeamMember, ...]
     objective: float  # sum over needs of priority weight x best member's strength x fit (what is maximised)
     coverage: float  # 0-1: share of the priority-weighted needs covered (strength/5 of the best member)
-    unmet_needs: tuple[str, ...]  # needs no member has any strength in
+    unmet_needs: tuple[str, ...]  # needs no member covers and no current buddy covers
     method: str  # e.g. "greedy with swaps" or "exact (HiGHS)"
+    met_by_existing: tuple[str, ...] = ()  # needs the trust's current buddies already cover
 
 
 @dataclass(frozen=True)

@@ -3,9 +3,11 @@
 Three methods, all reported with the same coverage objective (sum over trusts and needs of the best member's
 v = w_a x q x m_c, as in `team`) so they can be compared:
 
-- "coverage" (team-aware): maximise that objective directly. Exact by MILP (HiGHS) for small waves; otherwise a
-  lazy greedy over (trust, buddy) marginal gains with a heap, then local improvement (swaps with free buddies,
-  trades of buddies between trusts). `upper_bound` is a certified bound from the LP relaxation's dual.
+- "coverage" (team-aware): first serve as many trusts as possible with one useful buddy each, special measures
+  first (`serve_first`, a maximum b-matching), then maximise the objective among allocations serving that many:
+  a lazy greedy over (trust, buddy) marginal gains with a heap from that seed, local improvement (swaps with free
+  buddies, trades of buddies between trusts), and a MILP (HiGHS) with the served counts as constraints, exact for
+  waves of up to EXACT_TRUST_LIMIT trusts. `upper_bound` is a certified bound from the LP relaxation's dual.
 - "assignment": the naive baseline, one buddy at a time: k rounds of a linear assignment of trusts to buddy places
   by pair total score, blind to overlapping expertise.
 - "stable": many-to-many deferred acceptance (trusts propose, quota k; buddies hold up to their free places),
@@ -96,9 +98,12 @@ def allocate_wave(
     """Give each trust in the wave up to `k` buddies from `pool`, respecting every buddy's free places.
 
     `method` is "coverage" (team-aware, the default), "assignment" (one buddy at a time, the naive baseline) or
-    "stable" (deferred acceptance). For "coverage", `exact=None` solves exactly by MILP when there are at most 15
-    trusts and uses the heuristic otherwise; `exact=True` forces the MILP; WaveResult.exact is True only when HiGHS
-    proved optimality. `progress`, if given, is called a few times with the fraction done (0 to 1).
+    "stable" (deferred acceptance); only "coverage" serves as many trusts as possible (special measures first) before
+    maximising coverage, the other two are for comparison. For "coverage", `exact=None` solves to proven optimality
+    by MILP when there are at most EXACT_TRUST_LIMIT trusts, and otherwise runs the MILP within
+    LARGE_WAVE_TIME_LIMIT_S, keeping it when it beats the heuristic; `exact=True` forces the MILP with the full time
+    limit; WaveResult.exact is True only when HiGHS proved optimality. `progress`, if given, is called a few times
+    with the fraction done (0 to 1).
     Raises EngineInputError with one plain sentence for input the engine cannot use.
 
     Each trust's scores are kept for the whole run, about (10 + its needs) x 8 bytes per candidate per trust:
@@ -186,8 +191,8 @@ def serve_first(scored: Sequence[_Scored], prep: PreparedPool) -> tuple[list[lis
     order = sorted(range(len(scored)), key=lambda t: (not scored[t].trust.in_special_measures, t))
     options: list[list[int]] = []
     for item in scored:
-        useful = np.flatnonzero((item.values.max(axis=1) > 0) & (prep.slots > 0)) if item.values.shape[1] else []
-        rows = np.asarray(useful, dtype=np.intp)
+        rows = np.flatnonzero((item.values.max(axis=1) > 0) & (prep.slots > 0)) if item.values.shape[1] else []
+        rows = np.asarray(rows, dtype=np.intp)
         ranking = np.lexsort((prep.ods_rank[rows], -item.values[rows].sum(axis=1))) if rows.size else rows
         options.append(rows[ranking].tolist())
     holders: dict[int, list[int]] = {}
@@ -231,6 +236,12 @@ def unserved_reason(item: _Scored, prep: PreparedPool, method: str) -> str:
         return "No trust in the pool covers any of its needs at the covering strength"
     useful = item.values.max(axis=1) > 0
     if not useful.any():
+        covering = (scores.coverage_t[~scores.met] > 0).any(axis=0) & (scores.excluded == 0)
+        if covering.any():
+            return (
+                "The eligible trusts that cover its needs score nothing on the other criteria (their data is not "
+                "known), so none could be chosen: complete their profiles or change the weights"
+            )
         return "Every trust that covers its needs is excluded for it (see its shortlist for the reasons)"
     if not (prep.slots[useful] > 0).any():
         return "Every eligible trust that covers its needs has no free buddying place"

@@ -38,8 +38,9 @@ def _minutes(value: float) -> int | None:
     return None if math.isnan(value) else round(value)
 
 
-def _km(value: float) -> float | None:
-    return None if math.isnan(value) else round(value, 1)
+def _km(value: float) -> int | None:
+    # Whole kilometres, as the reasons give them.
+    return None if math.isnan(value) else round(value)
 
 
 def travel_json(distance_km: float, travel_minutes: float, band: str) -> dict[str, Any]:
@@ -116,6 +117,7 @@ def team_json(team: engine.Team | None, snapshot: selectors.PoolSnapshot) -> dic
         "objective": round(team.objective, 6),
         "coverage": round(team.coverage, 4),
         "unmet_needs": areas_json(team.unmet_needs, snapshot),
+        "met_by_existing": areas_json(team.met_by_existing, snapshot),
         "members": [member_json(member, snapshot) for member in team.members],
     }
 

@@ -101,17 +101,17 @@ def test_bad_input_is_one_readable_line_and_records_nothing(registry, args, mess
 def test_shortlist_prints_the_run_warnings_first(registry):
     CultureProfile.objects.filter(trust=registry["supported"]).delete()
     first = run("shortlist", "RS9").splitlines()[0]
-    assert first.startswith("Warning: RS9 has no staff survey profile, so cultural fit")
+    assert first.startswith("Warning: Southbank Hospitals NHS Trust has no staff survey profile, so cultural fit")
 
 
 def test_shortlist_prints_each_candidates_travel_band_and_what_is_missing(registry):
     CultureProfile.objects.filter(trust=registry["oxford"]).delete()
     lines = run("shortlist", "RS9").splitlines()
     oxford = next(i for i, line in enumerate(lines) if " RX1 " in line)
-    assert lines[oxford].endswith("83.5 km, ~109 min, within the ideal travel time")
+    assert lines[oxford].endswith("84 km, ~109 min, within the ideal travel time")
     assert lines[oxford + 1].strip() == "Profile 4 of 5 known: no staff survey profile"
     assert "Cultural fit: Not known: no staff survey profile recorded" in lines[oxford + 2]
-    assert any(line.endswith("399.6 km, ~520 min, likely to need an overnight stay") for line in lines)
+    assert any(line.endswith("400 km, ~520 min, likely to need an overnight stay") for line in lines)
 
 
 def test_shortlist_closes_with_how_many_eligible_trusts_cover_none_of_the_needs(registry):
@@ -137,7 +137,7 @@ def test_shortlist_can_include_trusts_receiving_support_and_flags_them(registry)
 def test_team_prints_each_members_travel_band_and_why_a_far_member_was_chosen(registry):
     output = run("team", "RS9", "-k", "2", "--ideal-minutes", "60", "--max-minutes", "90")
     assert (
-        "RX1 Oxford Example NHS Foundation Trust: leads on Finance; 83.5 km, ~109 min, likely to need an overnight stay"
+        "RX1 Oxford Example NHS Foundation Trust: leads on Finance; 84 km, ~109 min, likely to need an overnight stay"
         in output
     )
     warnings = [line for line in output.splitlines() if line.startswith("    ! ")]
@@ -157,7 +157,7 @@ def test_allocate_prints_trusts_served_against_the_most_servable_and_why_each_un
     ) in output
     member = next(line for line in output.splitlines() if line.startswith("    RX"))
     assert re.fullmatch(
-        r"    RX\d .+: leads on .+; \d+\.\d km, ~\d+ min, (within|beyond) the ideal travel time", member
+        r"    RX\d .+: leads on .+; \d+ km, ~\d+ min, (within|beyond) the ideal travel time", member
     )
 
 

@@ -143,7 +143,11 @@ def test_only_regulator_staff_and_admins_can_create_a_framework_by_posting(
     if expected == DONE:
         created = Framework.objects.get(name="Second superbuddy framework")
         assert response.url == created.get_absolute_url()
-        assert (created.status, created.created_by, created.fees.count()) == ("draft", persona[who], len(CommitmentTier))
+        assert (created.status, created.created_by, created.fees.count()) == (
+            "draft",
+            persona[who],
+            len(CommitmentTier),
+        )
     else:
         assert database_state() == before
         assert callbacks == []

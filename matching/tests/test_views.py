@@ -172,7 +172,7 @@ def _candidate_block(page: str, ods_code: str) -> str:
 def test_a_run_warning_is_shown_once_at_the_top_of_the_shortlist(client, regulator, registry):
     CultureProfile.objects.filter(trust=registry["supported"]).delete()
     page = _shortlist_page(client, regulator)
-    warning = "RS9 has no staff survey profile, so cultural fit (35% of the score) is not known for any candidate"
+    warning = "Southbank Hospitals NHS Trust has no staff survey profile, so cultural fit (35% of the score) is not known for any candidate"
     assert page.count(warning) == 1
     assert page.index('id="run-warnings"') < page.index("Best candidates")
 
@@ -199,10 +199,10 @@ def _in_recovery(ods_code: str) -> None:
 def test_each_candidate_shows_its_travel_band_and_flags(client, regulator, registry):
     _in_recovery("RX3")
     page = _shortlist_page(client, regulator, include_receiving_support="on")
-    assert "Within the ideal travel time</strong> 83.5 km, about 109 minutes by road" in _candidate_block(page, "RX1")
+    assert "Within the ideal travel time</strong> 84 km, about 109 minutes by road" in _candidate_block(page, "RX1")
     assert "govuk-tag--orange" in _candidate_block(page, "RX2")  # far: 144 minutes
     newcastle = _candidate_block(page, "RX3")
-    assert "Likely to need an overnight stay</strong> 399.6 km, about 520 minutes" in newcastle
+    assert "Likely to need an overnight stay</strong> 400 km, about 520 minutes" in newcastle
     assert "Receiving support itself: in recovery or oversight segment 4 or 5" in newcastle
 
 
@@ -264,8 +264,8 @@ def test_each_team_member_shows_its_travel_band_and_why_a_far_member_was_chosen(
     )
     page = client.get(response.url).content.decode()
     for code, travel, need in (
-        ("RX1", "83.5 km, about 109 minutes", "Finance"),
-        ("RX2", "110.9 km, about 144 minutes", "Maternity"),
+        ("RX1", "84 km, about 109 minutes", "Finance"),
+        ("RX2", "111 km, about 144 minutes", "Maternity"),
     ):
         row = page[page.index(f'<tr class="govuk-table__row" data-ods-code="{code}">') :]
         row = row[: row.index("</tr>")]
@@ -396,4 +396,4 @@ def test_a_shortlist_recorded_before_completeness_and_labels_were_kept_still_sho
     assert response.status_code == 200
     page = response.content.decode()
     assert "Not known" not in page and "Profile 5 of 5 known" not in page
-    assert "Within the ideal travel time</strong> 83.5 km" in page  # the label from the band alone
+    assert "Within the ideal travel time</strong> 84 km" in page  # the label from the band alone

@@ -88,7 +88,7 @@ def test_a_team_covers_each_need_with_the_buddy_best_at_it(page, registry):
     row = page.locator("tr", has_text="Southampton Example NHS Foundation Trust")
     expect(row).to_contain_text("Maternity")
     # Every member shows its journey and travel band.
-    expect(row).to_contain_text("110.9 km, about 144 minutes by road")
+    expect(row).to_contain_text("111 km, about 144 minutes by road")
     expect(row.locator(".govuk-tag")).to_have_text("Beyond the ideal travel time")
     expect(page.locator("#team-gap")).to_be_visible()
     assert_accessible(page)
@@ -119,12 +119,12 @@ def test_a_shortlist_says_what_is_not_known_and_which_eligible_trusts_cannot_hel
     expect(page.get_by_role("heading", name="Best candidates")).to_be_visible()
 
     # Said once, at the top: the supported trust has no staff survey profile.
-    expect(page.locator("#run-warnings")).to_contain_text("RS9 has no staff survey profile")
+    expect(page.locator("#run-warnings")).to_contain_text("Southbank Hospitals NHS Trust has no staff survey profile")
     expect(page.get_by_text("is not known for any candidate")).to_have_count(1)
     # Oxford's profile is incomplete, and its cultural fit is "Not known", not a score.
     oxford = page.locator('.app-candidate[data-ods-code="RX1"]')
     expect(oxford).to_contain_text("Profile 4 of 5 known: no staff survey profile")
-    expect(oxford.locator(".app-travel")).to_contain_text("Within the ideal travel time 83.5 km, about 109 minutes")
+    expect(oxford.locator(".app-travel")).to_contain_text("Within the ideal travel time 84 km, about 109 minutes")
     cultural_fit = criterion_row(page, "RX1", "Cultural fit")
     expect(cultural_fit.locator(".govuk-tag--grey")).to_have_text("Not known")
     expect(cultural_fit.locator(".app-score")).to_have_count(0)
@@ -183,7 +183,7 @@ def test_a_pool_only_wave_gives_only_pool_members_and_says_who_is_left_without(p
     expect(southbank.locator(".app-wave-member")).to_have_count(1)
     member = southbank.locator('.app-wave-member[data-ods-code="RX3"]')
     expect(member).to_contain_text("Newcastle Example NHS Foundation Trust: finance")
-    expect(member).to_contain_text("399.6 km, about 520 minutes by road")
+    expect(member).to_contain_text("400 km, about 520 minutes by road")
     expect(member.locator(".govuk-tag--red")).to_have_text("Likely to need an overnight stay")
     expect(member).to_contain_text("chosen because")  # the only pool member covering finance
     unserved = page.locator("#wave-unserved")

@@ -68,7 +68,7 @@ def travel_text(item: dict[str, Any]) -> str:
     """A candidate's or member's journey as the pages show it: "99.5 km, ~129 min, beyond the ideal travel time"."""
     if item.get("distance_km") is None:
         return "travel not known (no location recorded)"
-    return f"{item['distance_km']:.1f} km, ~{item['travel_minutes']} min, {item['band_label'].lower()}"
+    return f"{item['distance_km']:.0f} km, ~{item['travel_minutes']} min, {item['band_label'].lower()}"
 
 
 def member_lines(member: dict[str, Any]) -> list[str]:

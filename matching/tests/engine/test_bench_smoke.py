@@ -32,5 +32,5 @@ def test_the_quick_benchmark_prints_every_figure_with_its_verdict():
     # The vectorised engine and the independent per-candidate loop rank the same candidates.
     assert re.findall(r"loop and engine agree on the top 10 \([\d,]+\)\s+(\w+)", out) == ["True", "True"]
     verdicts = re.findall(r"\b(PASS|FAIL)$", out, flags=re.MULTILINE)
-    assert len(verdicts) == 14
+    assert len(verdicts) == 19
     assert ("FAIL" in verdicts) == (result.returncode == 1)
