@@ -172,7 +172,10 @@ def _candidate_block(page: str, ods_code: str) -> str:
 def test_a_run_warning_is_shown_once_at_the_top_of_the_shortlist(client, regulator, registry):
     CultureProfile.objects.filter(trust=registry["supported"]).delete()
     page = _shortlist_page(client, regulator)
-    warning = "Southbank Hospitals NHS Trust has no staff survey profile, so cultural fit (35% of the score) is not known for any candidate"
+    warning = (
+        "Southbank Hospitals NHS Trust has no staff survey profile, "
+        "so cultural fit (35% of the score) is not known for any candidate"
+    )
     assert page.count(warning) == 1
     assert page.index('id="run-warnings"') < page.index("Best candidates")
 
