@@ -156,9 +156,7 @@ def test_allocate_prints_trusts_served_against_the_most_servable_and_why_each_un
         "strength"
     ) in output
     member = next(line for line in output.splitlines() if line.startswith("    RX"))
-    assert re.fullmatch(
-        r"    RX\d .+: leads on .+; \d+ km, ~\d+ min, (within|beyond) the ideal travel time", member
-    )
+    assert re.fullmatch(r"    RX\d .+: leads on .+; \d+ km, ~\d+ min, (within|beyond) the ideal travel time", member)
 
 
 def test_allocate_pool_only_gives_only_accredited_members_of_the_pool(registry, areas, regulator):
