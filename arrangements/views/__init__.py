@@ -1,0 +1,39 @@
+"""Arrangement pages. Each view: fetch (permissions decide what exists), call a service, redirect.
+
+By subject: `arrangement` (list, proposal, the arrangement's page, transitions, terms), `programme` (work
+programme and reviews), `notifications`, and `call_offs`; `common` holds what they share."""
+
+from arrangements.views.arrangement import (
+    arrangement_list,
+    decline,
+    detail,
+    propose,
+    terminate,
+    terms_edit,
+    terms_sign,
+    transition,
+)
+from arrangements.views.call_offs import call_off_detail, call_off_new, invitations
+from arrangements.views.notifications import notifications, notifications_read
+from arrangements.views.programme import input_add, milestone_add, milestone_rag, review_add, workstream_add
+
+__all__ = [
+    "arrangement_list",
+    "call_off_detail",
+    "call_off_new",
+    "decline",
+    "detail",
+    "input_add",
+    "invitations",
+    "milestone_add",
+    "milestone_rag",
+    "notifications",
+    "notifications_read",
+    "propose",
+    "review_add",
+    "terminate",
+    "terms_edit",
+    "terms_sign",
+    "transition",
+    "workstream_add",
+]
