@@ -150,6 +150,9 @@ NODE_MODULES = BASE_DIR / "node_modules"
 STATICFILES_DIRS = [
     BASE_DIR / "static",
     ("govuk", NODE_MODULES / "govuk-frontend" / "dist" / "govuk"),
+    # The images both design systems' stylesheets point at (static/scss/app.scss: $moj-images-path).
+    ("frontend/images", NODE_MODULES / "@ministryofjustice" / "frontend" / "moj" / "assets" / "images"),
+    ("frontend/images", NODE_MODULES / "govuk-frontend" / "dist" / "govuk" / "assets" / "images"),
     ("moj", NODE_MODULES / "@ministryofjustice" / "frontend" / "moj"),
     ("leaflet", NODE_MODULES / "leaflet" / "dist"),
     ("chartjs", NODE_MODULES / "chart.js" / "dist"),
