@@ -186,11 +186,27 @@ def _finish(records: list[ImportRow], problems: list[RowProblem], unit: str) -> 
     return records
 
 
+def _csv_rows(text: str) -> Iterable[tuple[int, list[str]]]:
+    """Numbered rows of a CSV; a row the csv module cannot read (a field over its 128 KiB limit, a broken quote)
+    becomes an ImportFileError naming the row, not a traceback."""
+    reader = csv.reader(io.StringIO(text))
+    row_number = 0
+    while True:
+        row_number += 1
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            raise ImportFileError([RowProblem(row_number, f"the row cannot be read as CSV ({error})")]) from None
+        yield row_number, cells
+
+
 def read_ods_csv(text: str, *, today: dt.date) -> list[ImportRow]:
     """Records from an ODS etr.csv; a trust closed on or before `today` is a TrustClosure."""
     records: list[ImportRow] = []
     problems: list[RowProblem] = []
-    for row_number, cells in enumerate(csv.reader(io.StringIO(text)), start=1):
+    for row_number, cells in _csv_rows(text):
         if not any(cell.strip() for cell in cells):
             continue
         if row_number == 1 and cells[0].strip().lower() in {"organisation code", "org_id", "code"}:
@@ -287,6 +303,8 @@ def read_geojson(text: str, *, today: dt.date) -> list[ImportRow]:
         document = json.loads(text)
     except json.JSONDecodeError as error:
         raise ImportFileError(f"the file is not valid JSON (line {error.lineno}: {error.msg})") from None
+    except RecursionError:
+        raise ImportFileError("the file is JSON nested too deeply to be a GeoJSON FeatureCollection") from None
     if not isinstance(document, dict) or document.get("type") != "FeatureCollection":
         raise ImportFileError("the file is not a GeoJSON FeatureCollection")
     features = document.get("features")
@@ -343,6 +361,9 @@ def read_trust_file(path: Path, *, today: dt.date) -> list[ImportRow]:
         raw = path.read_bytes()
     except OSError as error:
         raise ImportFileError(f"cannot read {path}: {error.strerror}") from None
+    if b"\x00" in raw:
+        # No trust file holds a NUL byte: this is a binary file (a spreadsheet, an archive), not CSV or GeoJSON.
+        raise ImportFileError("the file is binary (it holds a NUL byte): export it as CSV or GeoJSON")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:

@@ -1,9 +1,8 @@
-from django.core.management.base import BaseCommand
-
 from arrangements.reminders import reminders_sweep
+from buddying.management.base import ServiceCommand
 
 
-class Command(BaseCommand):
+class Command(ServiceCommand):
     help = "Run the daily reminder sweep now (what Celery beat runs each morning). Safe to run more than once."
 
     def handle(self, *args: object, **options: object) -> None:

@@ -1,17 +1,18 @@
 from pathlib import Path
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.urls import reverse
 from django.utils import timezone
 
 from buddying.filters import TYPE_NOT_KNOWN
 from buddying.importers import ImportFileError, read_trust_file
+from buddying.management.base import ServiceCommand
 from buddying.models import REGISTRY_TIME_ZONE, Trust
 from buddying.services import trusts_import
 
 
-class Command(BaseCommand):
+class Command(ServiceCommand):
     help = (
         "Import trusts from an NHS ODS trust CSV (etr.csv layout) or a GeoJSON FeatureCollection of Points "
         "(properties name, org_id, post_code; optionally region and closed_on). Upserts by ODS code; all or "

@@ -1,10 +1,11 @@
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import CommandParser
 
 from buddying.demo import demo_registry_create
+from buddying.management.base import ServiceCommand
 from buddying.models import Trust
 
 
-class Command(BaseCommand):
+class Command(ServiceCommand):
     help = "Create the fictional demo registry and one account per role, only if the registry is empty."
 
     def add_arguments(self, parser: CommandParser) -> None:

@@ -1,5 +1,6 @@
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
+from buddying.management.base import ServiceCommand
 from buddying.models import Trust
 from matching.engine import EngineInputError
 from matching.management.commands._matching_options import (
@@ -12,7 +13,7 @@ from matching.models import MatchRun
 from matching.services import WAVE_METHODS, wave_run_create
 
 
-class Command(BaseCommand):
+class Command(ServiceCommand):
     help = "Allocate buddies to several trusts at once, sharing the pool's capacity. Runs here and is recorded."
 
     def add_arguments(self, parser: CommandParser) -> None:

@@ -1,7 +1,8 @@
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
+from buddying.management.base import ServiceCommand
 from buddying.models import Trust
 from matching.engine import EngineInputError
 from matching.management.commands._matching_options import (
@@ -14,7 +15,7 @@ from matching.models import MatchRun
 from matching.services import shortlist_run
 
 
-class Command(BaseCommand):
+class Command(ServiceCommand):
     help = "Rank the trusts that could buddy ODS_CODE, with reasons and exclusions. The run is recorded."
 
     def add_arguments(self, parser: CommandParser) -> None:

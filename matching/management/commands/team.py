@@ -1,5 +1,6 @@
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
+from buddying.management.base import ServiceCommand
 from buddying.models import Trust
 from matching.engine import EngineInputError
 from matching.management.commands._matching_options import (
@@ -12,7 +13,7 @@ from matching.models import MatchRun
 from matching.services import team_run
 
 
-class Command(BaseCommand):
+class Command(ServiceCommand):
     help = "Choose up to k buddies for ODS_CODE that together cover its needs, each leading on what it is best at."
 
     def add_arguments(self, parser: CommandParser) -> None:
