@@ -19,7 +19,7 @@ from typing import IO, Any, BinaryIO
 from django.conf import settings
 from django.utils import timezone
 
-from buddying.spreadsheets import FORMULA_TRIGGERS, neutralise
+from buddying.spreadsheets import FORMULA_TRIGGERS, looks_like_formula, neutralise
 from reports.selectors.lookups import Column
 
 # Characters XML 1.0 (and so XLSX) cannot hold at all: dropped from XLSX cells.
@@ -52,6 +52,7 @@ def _row_preparer(columns: Sequence[Column]) -> Callable[[Sequence[Any]], Sequen
         for index in text:
             value = row[index]
             if value.__class__ is str:
+                # buddying.spreadsheets.looks_like_formula, inlined: a call per cell would slow the CSV measurably.
                 if value and (value[0] in FORMULA_TRIGGERS or value[0] < " " or value[0] == "\x7f"):
                     cells = cells or list(row)
                     cells[index] = "'" + value
@@ -131,7 +132,9 @@ DATE_FORMAT = "yyyy-mm-dd"
 
 
 def xlsx_text(value: str) -> str:
-    return XML_ILLEGAL.sub("", neutralise(value))
+    """Text as an XLSX cell holds it: exactly as typed, less the characters XML cannot carry. An inline string is
+    never a formula; text that looks like one is also shown as text by the quote prefix on its style."""
+    return XML_ILLEGAL.sub("", value)
 
 
 XLSX_SHEET = "xl/worksheets/sheet1.xml"
@@ -169,7 +172,8 @@ def write_xlsx(
     sheet's <sheetData> as inline strings, numbers and serial dates with openpyxl's style ids: the same
     XML openpyxl writes for those cells, about six times faster, and streamed, so memory stays flat.
 
-    Text is neutralised (as in CSV) and stored as text, never as a formula; money, numbers and dates
+    Text is stored exactly as typed, as an inline string (never a formula), with the quote prefix where it looks
+    like one, so the spreadsheet shows it as text without changing it; money, numbers and dates
     are stored as numbers and dates with a display format. Returns the number of data rows.
     """
     import zipfile
@@ -189,18 +193,21 @@ def write_xlsx(
     for column in columns:
         cell = WriteOnlyCell(sheet, value=xlsx_text(column.label))
         cell.font = bold
+        cell.quotePrefix = looks_like_formula(column.label)
         header.append(cell)
     sheet.append(header)
 
-    def style_id(number_format: str) -> int:
+    def style_id(number_format: str = "General", *, quote_prefix: bool = False) -> int:
         """The workbook's style id for a number format (asking a cell for it registers it in styles.xml)."""
         cell = WriteOnlyCell(sheet)
         cell.number_format = number_format
+        cell.quotePrefix = quote_prefix
         return int(cell.style_id)
 
     formats = {"money": MONEY_FORMAT, "number": NUMBER_FORMAT, "date": DATE_FORMAT}
     styles = [style_id(formats[column.kind]) if column.kind in formats else 0 for column in columns]
     date_style = style_id(DATE_FORMAT)  # for a date in a column not declared as one
+    quoted_style = style_id(quote_prefix=True)  # text that looks like a formula: shown as text, kept exactly
     scaffold = io.BytesIO()
     workbook.save(scaffold)
 
@@ -224,8 +231,11 @@ def write_xlsx(
                         continue
                     ref = f"{letters[index]}{number}"
                     if isinstance(value, str):
+                        quoted = f' s="{quoted_style}"' if looks_like_formula(value) else ""
                         text = xlsx_text(value).translate(_XML_TEXT)
-                        cells.append(f'<c r="{ref}" t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>')
+                        cells.append(
+                            f'<c r="{ref}"{quoted} t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>'
+                        )
                     elif isinstance(value, bool):
                         cells.append(f'<c r="{ref}" t="b"><v>{int(value)}</v></c>')
                     elif isinstance(value, dt.date):

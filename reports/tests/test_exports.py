@@ -87,18 +87,22 @@ def test_no_label_of_our_own_could_be_read_as_a_formula():
     assert all(exports.neutralise(label) == label for label in labels)
 
 
-def test_xlsx_stores_dangerous_text_as_text_and_numbers_as_numbers(tmp_path):
+def test_xlsx_keeps_dangerous_text_exactly_shown_as_text_and_numbers_as_numbers(tmp_path):
     target = tmp_path / "report.xlsx"
     rows = [(text, dt.date(2027, 1, 2), Decimal("1500.50"), 3) for text in DANGEROUS]
     rows.append(("bad\x00control\x07chars", None, None, None))
     assert exports.write_xlsx(COLUMNS, rows, target, title="=Report") == len(rows)
     sheet = load_workbook(target).active
-    assert sheet.title == "'=Report"
+    assert sheet.title == "=Report"
     cells = list(sheet.iter_rows(min_row=2, values_only=False))
     for (text, *_rest), row in zip(rows, cells, strict=False):
         if text in DANGEROUS:
-            # (a carriage return is written as a character reference, so it survives the XML.)
-            assert row[0].value == "'" + text
+            # Exactly as typed, shown as text by the cell's quote prefix; a carriage return is written as a
+            # character reference, so it survives the XML.
+            assert row[0].value == text
+            assert row[0].quotePrefix
+        else:
+            assert not row[0].quotePrefix
     assert all(row[0].data_type == "s" for row in cells)
     assert cells[0][1].value.date() == dt.date(2027, 1, 2)  # a real date (openpyxl reads dates as datetimes)
     assert cells[0][1].number_format == "yyyy-mm-dd"
