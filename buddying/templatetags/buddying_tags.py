@@ -2,6 +2,8 @@ from django import template
 from django.http import QueryDict
 from django.utils.html import format_html
 
+from buddying import formatting
+
 register = template.Library()
 
 
@@ -39,3 +41,15 @@ def percent(value: float | None, places: int = 1) -> str:
     if value is None:
         return "\u2013"
     return f"{float(value) * 100:.{int(places)}f}%"
+
+
+@register.filter
+def money(value: object) -> str:
+    """12000 -> '£12,000'; 12000.5 -> '£12,000.50'; None -> an en dash (buddying.formatting.money)."""
+    return formatting.money(value)
+
+
+@register.filter
+def person(user: object, default: str = "the system") -> str:
+    """A user's name for a byline; 'the system' (or `default`) when no user made it. Never fails on None."""
+    return formatting.person_name(user, default)
