@@ -3,7 +3,7 @@ from typing import Any
 from django.http import HttpRequest
 from django.urls import reverse
 
-from buddying.permissions import is_regulator_or_admin
+from buddying.permissions import can_see_people, is_regulator_or_admin
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
@@ -23,6 +23,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     items.append(("Superbuddy pool", reverse("matching:framework-list")))
     if is_regulator_or_admin(user):  # the same rule matching.permissions applies to the pages
         items.append(("Matching", reverse("matching:index")))
+    if can_see_people(user):
+        items.append(("People", reverse("people")))
     if user.is_staff:
         items.append(("Admin", reverse("admin:index")))
     path = request.path

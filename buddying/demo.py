@@ -15,7 +15,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.apps import apps
+from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
 from buddying.demo_data import FERRY_MINUTES, INTEGRATED_CARE_SYSTEMS, TOWNS
 from buddying.models import (
@@ -25,6 +27,7 @@ from buddying.models import (
     ImprovementNeed,
     IntegratedCareSystem,
     ServiceLine,
+    SignupInvitation,
     Trust,
     TrustExpertise,
     User,
@@ -158,9 +161,10 @@ REGION_NAMES = {
 @dataclass(frozen=True)
 class DemoAccount:
     username: str
-    password: str
+    password: str  # "" for demo people who cannot sign in (an unusable password)
     role: str
     trust_name: str = ""
+    note: str = ""
 
 
 def _demo_ods_codes() -> list[str]:
@@ -265,7 +269,9 @@ def demo_registry_create(*, seed: int = 2014, today: dt.date | None = None) -> l
         hook = getattr(config, "seed_demo", None)
         if hook is not None:
             hook(seed=seed)
-    return accounts
+    accounts[2:2] = _buddy_executive_account(accounts)  # after the executive it supports
+    _demo_invitation()
+    return accounts + _people_without_sign_in(accounts)
 
 
 def _add_expertise_and_needs(
@@ -349,6 +355,91 @@ def _create_accounts(trusts: list[Trust]) -> list[DemoAccount]:
             is_superuser=role == User.Role.ADMIN,
         )
         accounts.append(
-            DemoAccount(username=username, password=password, role=role.label, trust_name=trust.name if trust else "")
+            DemoAccount(
+                username=username,
+                password=password,
+                role=role.label,
+                trust_name=trust.name if trust else "",
+                note="a trust in special measures, supported by a buddy" if trust else "",
+            )
         )
     return accounts
+
+
+def _open_buddy_of(trust_id: int) -> Trust | None:
+    """The buddy trust of `trust`'s open arrangement, asked of the apps through their AppConfig.open_buddy_pairs
+    hook (the arrangements app), as matching does: this module imports no app built on it."""
+    buddies = sorted(
+        buddy_id
+        for config in apps.get_app_configs()
+        if hasattr(config, "open_buddy_pairs")
+        for supported_id, buddy_id in config.open_buddy_pairs()
+        if supported_id == trust_id
+    )
+    return Trust.objects.filter(pk=buddies[0]).first() if buddies else None
+
+
+def _buddy_executive_account(accounts: list[DemoAccount]) -> list[DemoAccount]:
+    """A sign-in for the buddy's side of the demo executive's arrangement, so both sides can be walked.
+
+    The arrangements demo gave the buddy trust an executive who signed its terms and has its notifications;
+    that person gets the sign-in (username buddy-executive), so their inbox and signatures come with it.
+    """
+    executive = User.objects.filter(username="executive").first()
+    buddy = _open_buddy_of(executive.trust_id) if executive is not None else None
+    if buddy is None:
+        return []
+    password = secrets.token_urlsafe(12)
+    person = User.objects.filter(role=User.Role.TRUST_EXECUTIVE, trust=buddy).order_by("pk").first() or User(
+        role=User.Role.TRUST_EXECUTIVE, trust=buddy
+    )
+    person.username, person.email = "buddy-executive", "buddy-executive@example.nhs.uk"
+    person.first_name, person.last_name = "Bea", "Bennett"
+    person.set_password(password)
+    person.save()
+    return [
+        DemoAccount(
+            username=person.username,
+            password=password,
+            role=User.Role.TRUST_EXECUTIVE.label,
+            trust_name=buddy.name,
+            note=f"the buddy of {executive.trust.name}",
+        )
+    ]
+
+
+def _demo_invitation() -> None:
+    """One invitation waiting on the demo executive's People page. Its email was never sent: "Send again" there
+    emails a new link (printed in the console by `make run`), to try signing up."""
+    executive = User.objects.filter(username="executive").first()
+    if executive is None:
+        return
+    now = timezone.now()
+    invitation = SignupInvitation(
+        email="priya.shah@example.nhs.uk",
+        first_name="Priya",
+        last_name="Shah",
+        role=User.Role.TRUST_EXECUTIVE,
+        trust=executive.trust,
+        created_by=executive,
+        created_at=now,
+        sent_at=now,
+        emailed_at=now,
+        expires_at=now + dt.timedelta(days=settings.SIGNUP_INVITATION_DAYS),
+    )
+    invitation.new_link()
+    invitation.save()
+
+
+def _people_without_sign_in(accounts: list[DemoAccount]) -> list[DemoAccount]:
+    """Every other person the demo made (executives of the other trusts in arrangements): they cannot sign in."""
+    printed = {account.username for account in accounts}
+    return [
+        DemoAccount(
+            username=user.username,
+            password="",
+            role=user.get_role_display(),
+            trust_name=user.trust.name if user.trust else "",
+        )
+        for user in User.objects.exclude(username__in=printed).select_related("trust").order_by("username")
+    ]

@@ -8,9 +8,19 @@ from crispy_forms_gds.fields import DateInputField
 from crispy_forms_gds.helper import FormHelper
 from crispy_forms_gds.layout import HTML, Field, Fieldset, Layout, Size, Submit
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth import password_validation
+from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm, PasswordResetForm, SetPasswordForm
 
-from buddying.models import CULTURE_DIMENSIONS, CultureProfile, ExpertiseArea, ImprovementNeed, ServiceLine, Trust
+from buddying.models import (
+    CULTURE_DIMENSIONS,
+    CultureProfile,
+    ExpertiseArea,
+    ImprovementNeed,
+    ServiceLine,
+    SignupInvitation,
+    Trust,
+    User,
+)
 from buddying.postcodes import UnknownPostcode, locate_postcode
 from buddying.validators import normalise_postcode
 
@@ -277,3 +287,240 @@ class ImprovementNeedsForm(_PerAreaForm):
     ]
     note_label = "What the trust needs help with"
     submit_label = "Save improvement needs"
+
+
+# People: inviting someone, signing up from an invitation, changing and resetting a password.
+# (Appended here; buddying.views imports them.)
+
+_EMAIL_FORMAT = "Enter an email address in the correct format, like name@example.nhs.uk"
+_ROLE_LABELS = {
+    User.Role.TRUST_EXECUTIVE: "Trust executive",
+    User.Role.REGULATOR: "Regulator staff",
+    User.Role.ADMIN: "Admin",
+}
+
+
+def _name_field(label: str, whose: str) -> forms.CharField:
+    return forms.CharField(
+        label=label,
+        max_length=150,
+        error_messages={
+            "required": f"Enter {whose} {label.lower()}",
+            "max_length": f"{label} must be 150 characters or fewer",
+        },
+    )
+
+
+class InviteForm(forms.Form):
+    """Invite someone by email. Regulator staff and admins choose the role and, for an executive, the trust;
+    an executive's invitation is always for a colleague at their own trust (`fixed_trust`), so the form has
+    no role or trust to post."""
+
+    first_name = _name_field("First name", "their")
+    last_name = _name_field("Last name", "their")
+    email = forms.EmailField(
+        label="Email address",
+        max_length=150,
+        help_text="We'll email them a sign-up link. Their email address will also be their username.",
+        error_messages={
+            "required": "Enter their email address",
+            "invalid": _EMAIL_FORMAT,
+            "max_length": "Email address must be 150 characters or fewer",
+        },
+    )
+    role = forms.ChoiceField(
+        label="What will they do?",
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": "Select what they will do",
+            "invalid_choice": "Select what they will do from the list",
+        },
+    )
+    trust = forms.ModelChoiceField(
+        label="Trust",
+        queryset=Trust.objects.none(),
+        to_field_name="ods_code",
+        required=False,
+        empty_label="Choose a trust",
+        help_text="For a trust executive only: the trust they act for.",
+        error_messages={"invalid_choice": "Select a trust from the list"},
+    )
+
+    def __init__(self, *args: Any, roles: list[str], fixed_trust: Trust | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fixed_trust = fixed_trust
+        self.helper = FormHelper()
+        names = [
+            Field.text("first_name", field_width=20, autocomplete="off", spellcheck="false"),
+            Field.text("last_name", field_width=20, autocomplete="off", spellcheck="false"),
+            Field.text("email", field_width=30, autocomplete="off", spellcheck="false"),
+        ]
+        if fixed_trust is not None:
+            del self.fields["role"], self.fields["trust"]
+            self.helper.layout = Layout(*names, Submit("submit", "Send invitation"))
+            return
+        self.fields["role"].choices = [(role, _ROLE_LABELS[role]) for role in roles]
+        self.fields["role"].initial = roles[0]
+        self.fields["trust"].queryset = Trust.objects.open().only("ods_code", "name").order_by("name")
+        # The trust follows the role rather than being revealed under "Trust executive": GOV.UK Frontend marks a
+        # radio that reveals content aria-expanded, which ARIA does not allow on a radio (axe-core refuses it).
+        self.helper.layout = Layout(
+            *names,
+            Field.radios("role", legend_size=Size.SMALL),
+            Field.select("trust"),
+            Submit("submit", "Send invitation"),
+        )
+
+    def clean_email(self) -> str:
+        email = self.cleaned_data["email"].strip().lower()
+        if User.objects.filter(email__iexact=email).exists():
+            raise forms.ValidationError("Someone already has an account with this email address: enter another")
+        if SignupInvitation.objects.open().filter(email__iexact=email).exists():
+            raise forms.ValidationError(
+                "This person already has an invitation waiting: send it again from the People page"
+            )
+        return email
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if self.fixed_trust is not None:
+            cleaned["role"], cleaned["trust"] = User.Role.TRUST_EXECUTIVE, self.fixed_trust
+        elif cleaned.get("role") == User.Role.TRUST_EXECUTIVE:
+            if cleaned.get("trust") is None and "trust" not in self.errors:
+                self.add_error("trust", "Select the trust they are an executive of")
+        else:
+            cleaned["trust"] = None  # only executives belong to a trust
+        return cleaned
+
+
+def _minimum_password_length() -> int:
+    for validator in password_validation.get_default_password_validators():
+        if isinstance(validator, password_validation.MinimumLengthValidator):
+            return validator.min_length
+    return 8
+
+
+class _NewPasswordMixin:
+    """GOV.UK labels, hint and messages for choosing a password with Django's validators; a validator's
+    complaint goes on the password itself, one at a time, saying how to fix it."""
+
+    fields: dict[str, forms.Field]
+    cleaned_data: dict[str, Any]
+    user: User
+
+    error_messages = {"password_mismatch": "Passwords do not match: enter the same password in both boxes"}
+
+    def _set_up_new_password(self, *, label: str, confirm_label: str, required: str) -> list[Any]:
+        length = _minimum_password_length()
+        first, second = self.fields["new_password1"], self.fields["new_password2"]
+        first.label, second.label = label, confirm_label
+        first.help_text = (
+            f"Use {length} characters or more. Avoid common passwords, passwords of only numbers and anything like "
+            "your name or email address."
+        )
+        second.help_text = ""
+        first.error_messages["required"] = required
+        second.error_messages["required"] = "Enter the password again to confirm it"
+        self._messages_by_code = {
+            "password_too_short": f"Password must be {length} characters or more",
+            "password_entirely_numeric": "Password must include letters or symbols, not only numbers",
+            "password_too_common": "Password is too common: choose one that is harder to guess",
+            "password_too_similar": "Password must not be like your name or email address",
+        }
+        return [
+            Field.text("new_password1", field_width=20, autocomplete="new-password"),
+            Field.text("new_password2", field_width=20, autocomplete="new-password"),
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        self.validate_passwords("new_password1", "new_password2")  # type: ignore[attr-defined]
+        password = self.cleaned_data.get("new_password1")
+        if password and "new_password1" not in getattr(self, "_errors", {}):
+            try:
+                password_validation.validate_password(password, self.user)
+            except forms.ValidationError as error:
+                # One message, the one most worth fixing first (the order of _messages_by_code).
+                order = list(self._messages_by_code)
+                first = min(error.error_list, key=lambda e: order.index(e.code) if e.code in order else len(order))
+                message = self._messages_by_code.get(first.code or "", first.messages[0])
+                self.add_error("new_password1", message)  # type: ignore[attr-defined]
+        return self.cleaned_data
+
+
+class SignupForm(_NewPasswordMixin, SetPasswordForm):
+    """The invitee chooses their password; the account itself is made by services.signup_invitation_accept."""
+
+    def __init__(self, *args: Any, invitation: SignupInvitation, **kwargs: Any) -> None:
+        # An unsaved user, so that the validators can compare the password with the invitee's name and email.
+        invitee = User(
+            username=invitation.email,
+            email=invitation.email,
+            first_name=invitation.first_name,
+            last_name=invitation.last_name,
+        )
+        super().__init__(invitee, *args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.layout = Layout(
+            *self._set_up_new_password(
+                label="Create a password", confirm_label="Confirm your password", required="Enter a password"
+            ),
+            Submit("submit", "Create account"),
+        )
+
+
+class AccountPasswordChangeForm(_NewPasswordMixin, PasswordChangeForm):
+    error_messages = {
+        **_NewPasswordMixin.error_messages,
+        "password_incorrect": "Your current password is not right: enter the password you sign in with",
+    }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["old_password"].label = "Current password"
+        self.fields["old_password"].error_messages["required"] = "Enter your current password"
+        self.fields["old_password"].widget.attrs.pop("autofocus", None)
+        self.helper = FormHelper()
+        self.helper.layout = Layout(
+            Field.text("old_password", field_width=20, autocomplete="current-password"),
+            *self._set_up_new_password(
+                label="New password", confirm_label="Confirm new password", required="Enter a new password"
+            ),
+            Submit("submit", "Change password"),
+        )
+
+
+class AccountSetPasswordForm(_NewPasswordMixin, SetPasswordForm):
+    """The last step of a password reset: choose a new password."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.layout = Layout(
+            *self._set_up_new_password(
+                label="New password", confirm_label="Confirm new password", required="Enter a new password"
+            ),
+            Submit("submit", "Change password"),
+        )
+
+
+class AccountPasswordResetForm(PasswordResetForm):
+    """Ask for a reset link by email. Saving enqueues the email (services.password_reset_request); the page
+    that follows is the same whether or not an account has that address."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        email = self.fields["email"]
+        email.label = "Email address"
+        email.help_text = "The email address of your account."
+        email.error_messages.update({"required": "Enter your email address", "invalid": _EMAIL_FORMAT})
+        email.widget.attrs.pop("autofocus", None)
+        self.helper = FormHelper()
+        self.helper.layout = Layout(
+            Field.text("email", field_width=30, autocomplete="email", spellcheck="false"),
+            Submit("submit", "Send reset link"),
+        )
+
+    def save(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
+        from buddying.services import password_reset_request
+
+        password_reset_request(email=self.cleaned_data["email"])

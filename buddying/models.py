@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import secrets
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth.models import AbstractUser
@@ -10,8 +12,10 @@ from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from simple_history.models import HistoricalRecords
 
 from buddying.history import HistoryKeepingQuerySet
@@ -441,12 +445,28 @@ class User(AbstractUser):
                 condition=(Q(role="trust-executive") & Q(trust__isnull=False))
                 | (~Q(role="trust-executive") & Q(trust__isnull=True)),
                 name="user_trust_only_for_executives",
+                violation_error_message=(
+                    "A trust executive must have a trust, and regulator staff and admins must have none: "
+                    "choose a trust only for a trust executive"
+                ),
+            ),
+            # Password reset and invitations find people by email, so one email is one person.
+            models.UniqueConstraint(
+                Lower("email"),
+                condition=~Q(email=""),
+                name="user_email_unique",
+                violation_error_message="Someone already has an account with this email address: enter another",
             ),
         ]
 
     def __str__(self) -> str:
         full_name = self.get_full_name()
         return f"{full_name} ({self.username})" if full_name else self.username
+
+    @property
+    def display_name(self) -> str:
+        """How pages name a person: their full name; an account nobody has named yet shows its username."""
+        return self.get_full_name() or self.username
 
     @property
     def is_regulator(self) -> bool:
@@ -481,3 +501,118 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subject} (to {self.recipient})"
+
+
+class SignupInvitationQuerySet(models.QuerySet["SignupInvitation"]):
+    def open(self) -> SignupInvitationQuerySet:
+        """Not yet used nor cancelled: listed on the People page (expired ones too, to be sent again)."""
+        return self.filter(used_at__isnull=True, cancelled_at__isnull=True)
+
+
+class SignupInvitation(models.Model):
+    """An invitation by email to create an account: a one-time link that expires.
+
+    The database never holds a working link (see `nonce`); sending the invitation again makes a new link with a
+    new expiry, and the old link stops working.
+    """
+
+    email = models.EmailField(max_length=150)
+    first_name = models.CharField(max_length=150)
+    last_name = models.CharField(max_length=150)
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.TRUST_EXECUTIVE)
+    trust = models.ForeignKey(Trust, null=True, blank=True, on_delete=models.PROTECT, related_name="signup_invitations")
+    # The link's token is an HMAC of `nonce` under SECRET_KEY (like Django's password reset tokens), so the
+    # database alone holds no working link; "send again" draws a new nonce. Links are looked up by the token's
+    # sha256 (hash_token).
+    nonce = models.CharField(max_length=64)
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    # When the current link was made (the first send, or the latest resend) and when it stops working.
+    sent_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    # Set by the email task once the current link's email has gone out.
+    emailed_at = models.DateTimeField(null=True, blank=True)
+    # The invitee opened an expired link and asked for a new one (the inviter is told once).
+    new_link_requested_at = models.DateTimeField(null=True, blank=True)
+    used_at = models.DateTimeField(null=True, blank=True)
+    user = models.OneToOneField(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="signup_invitation"
+    )
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancelled_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    objects = SignupInvitationQuerySet.as_manager()
+    history = HistoricalRecords(excluded_fields=["nonce", "token_hash"])
+
+    class Meta:
+        ordering = ["-sent_at", "-pk"]
+        constraints = [
+            _choices_check("role", Role, name="signup_invitation_role_valid"),
+            models.CheckConstraint(
+                condition=(Q(role="trust-executive") & Q(trust__isnull=False))
+                | (~Q(role="trust-executive") & Q(trust__isnull=True)),
+                name="signup_invitation_trust_only_for_executives",
+            ),
+            # One open invitation per person: inviting again is "send again" on the People page.
+            models.UniqueConstraint(
+                Lower("email"),
+                condition=Q(used_at__isnull=True, cancelled_at__isnull=True),
+                name="signup_invitation_one_open_per_email",
+                violation_error_message="This person already has an invitation waiting: send it again instead",
+            ),
+            models.CheckConstraint(
+                condition=Q(expires_at__gt=models.F("sent_at")), name="signup_invitation_expires_after_sending"
+            ),
+            models.CheckConstraint(
+                condition=Q(used_at__isnull=True) | Q(cancelled_at__isnull=True),
+                name="signup_invitation_not_both_used_and_cancelled",
+            ),
+        ]
+
+    class State(models.TextChoices):
+        WAITING = "waiting", "Waiting"
+        EXPIRED = "expired", "Expired"
+        USED = "used", "Accepted"
+        CANCELLED = "cancelled", "Cancelled"
+
+    def __str__(self) -> str:
+        return f"Invitation to {self.first_name} {self.last_name} <{self.email}>"
+
+    @staticmethod
+    def hash_token(token: str) -> str:
+        # A 256-bit token needs no salt or slow hash: nothing can be guessed from its sha256.
+        return hashlib.sha256(token.encode()).hexdigest()
+
+    @staticmethod
+    def token_for(nonce: str) -> str:
+        return salted_hmac("buddying.SignupInvitation.token", nonce, algorithm="sha256").hexdigest()
+
+    @property
+    def token(self) -> str:
+        """The token in the current sign-up link (/people/sign-up/<token>/)."""
+        return self.token_for(self.nonce)
+
+    def new_link(self) -> None:
+        """Draw a new link: the old one stops working once this is saved."""
+        self.nonce = secrets.token_urlsafe(32)
+        self.token_hash = self.hash_token(self.token)
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+    @property
+    def state(self) -> SignupInvitation.State:
+        if self.used_at is not None:
+            return self.State.USED
+        if self.cancelled_at is not None:
+            return self.State.CANCELLED
+        if self.expires_at <= timezone.now():
+            return self.State.EXPIRED
+        return self.State.WAITING
+
+    @property
+    def is_open(self) -> bool:
+        """Can still be sent again or cancelled (waiting or expired)."""
+        return self.used_at is None and self.cancelled_at is None

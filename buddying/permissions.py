@@ -10,7 +10,7 @@ from __future__ import annotations
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
-from buddying.models import Trust, User
+from buddying.models import SignupInvitation, Trust, User
 
 
 def is_regulator_or_admin(user: User) -> bool:
@@ -39,3 +39,51 @@ def get_trust_for_edit_or_404(user: User, ods_code: str) -> Trust:
 def require_regulator_or_admin(user: User) -> None:
     if not is_regulator_or_admin(user):
         raise Http404("Page not found.")
+
+
+# People: who may invite whom, and whose colleagues and invitations a user sees.
+
+
+def is_admin(user: User) -> bool:
+    return user.is_authenticated and (user.is_admin_role or user.is_superuser)
+
+
+def invitable_roles(user: User) -> list[str]:
+    """Roles `user` may invite: admins anyone; regulator staff executives and regulator staff;
+    an executive only colleagues (executives of their own trust)."""
+    if is_admin(user):
+        return [User.Role.TRUST_EXECUTIVE, User.Role.REGULATOR, User.Role.ADMIN]
+    if user.is_authenticated and user.is_regulator:
+        return [User.Role.TRUST_EXECUTIVE, User.Role.REGULATOR]
+    if user.is_authenticated and user.is_trust_executive and user.trust_id is not None:
+        return [User.Role.TRUST_EXECUTIVE]
+    return []
+
+
+def can_invite(user: User, *, role: str, trust: Trust | None) -> bool:
+    """May `user` invite someone with `role` (for `trust`, for an executive)? An executive: their own trust only."""
+    if role not in invitable_roles(user):
+        return False
+    if role != User.Role.TRUST_EXECUTIVE:
+        return trust is None
+    if trust is None:
+        return False
+    return is_regulator_or_admin(user) or trust.pk == user.trust_id
+
+
+def can_see_people(user: User) -> bool:
+    """The People page: everyone who may invite someone (an executive sees their own trust's colleagues)."""
+    return bool(invitable_roles(user))
+
+
+def require_can_see_people(user: User) -> None:
+    if not can_see_people(user):
+        raise Http404("Page not found.")
+
+
+def get_invitation_for_manage_or_404(user: User, pk: int) -> SignupInvitation:
+    """An open invitation `user` could have sent (so may send again or cancel); anything else is missing."""
+    invitation = get_object_or_404(SignupInvitation.objects.open().select_related("trust"), pk=pk)
+    if not can_invite(user, role=invitation.role, trust=invitation.trust):
+        raise Http404("No invitation matches the given query.")
+    return invitation

@@ -9,7 +9,8 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.urls import reverse
 
-from buddying.models import ExpertiseArea, ImprovementNeed, Trust, TrustExpertise
+from buddying import permissions
+from buddying.models import ExpertiseArea, ImprovementNeed, SignupInvitation, Trust, TrustExpertise, User
 
 STATUS_COLOURS = {
     # Marker colours on the map, from the GOV.UK colour palette; the legend names each one.
@@ -139,3 +140,37 @@ def trust_profile_completeness(trust: Trust) -> ProfileCompleteness:
 def trust_profile_gaps(trust: Trust) -> list[str]:
     """Names of what matching needs but the trust's profile lacks, e.g. ["type", "staff survey profile"]."""
     return [gap.label for gap in trust_profile_completeness(trust).gaps]
+
+
+# People: the People page's lists, scoped by buddying.permissions.
+
+
+def people_visible_to(user: User) -> QuerySet[User]:
+    """Accounts `user` sees on the People page, by name: everyone for regulator staff and admins, an
+    executive's own trust's colleagues otherwise. One query per page (the trust is joined)."""
+    queryset = User.objects.select_related("trust").order_by("last_name", "first_name", "username")
+    if permissions.is_regulator_or_admin(user):
+        return queryset
+    if permissions.can_see_people(user):
+        return queryset.filter(role=User.Role.TRUST_EXECUTIVE, trust_id=user.trust_id)
+    return queryset.none()
+
+
+def open_invitations_visible_to(user: User) -> QuerySet[SignupInvitation]:
+    """Invitations not yet used nor cancelled (waiting or expired) that `user` may send again or cancel."""
+    queryset = SignupInvitation.objects.open().select_related("trust", "created_by").order_by("-sent_at", "-pk")
+    roles = permissions.invitable_roles(user)
+    if permissions.is_regulator_or_admin(user):
+        return queryset.filter(role__in=roles)
+    if roles:
+        return queryset.filter(role=User.Role.TRUST_EXECUTIVE, trust_id=user.trust_id)
+    return queryset.none()
+
+
+def signup_invitation_for_token(token: str) -> SignupInvitation | None:
+    """The invitation whose link carries `token`, in any state; None for a token nobody issued."""
+    return (
+        SignupInvitation.objects.select_related("trust", "created_by", "created_by__trust")
+        .filter(token_hash=SignupInvitation.hash_token(token))
+        .first()
+    )

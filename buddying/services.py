@@ -2,14 +2,35 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
+from django.contrib.auth.tokens import default_token_generator
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mail
 from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 
+from buddying import permissions
 from buddying.importers import ImportRow, TrustClosure, changed_fields
-from buddying.models import CultureProfile, ExpertiseArea, ImprovementNeed, ServiceLine, Trust, TrustExpertise, User
+from buddying.models import (
+    CultureProfile,
+    ExpertiseArea,
+    ImprovementNeed,
+    ServiceLine,
+    SignupInvitation,
+    Trust,
+    TrustExpertise,
+    User,
+)
+from buddying.notifications import notify
 from buddying.postcodes import locate_postcode
 
 
@@ -145,3 +166,222 @@ def culture_profile_save(*, trust: Trust, by: User, fields: dict[str, Any]) -> C
     profile.full_clean()
     profile.save()
     return profile
+
+
+# People: invitations to sign up by email, and password reset emails. Emails go out from Celery tasks
+# (buddying.tasks) once the transaction that asked for them commits.
+
+
+class InvitationNotUsable(Exception):
+    """The sign-up link was used, cancelled or has expired (`state` says which)."""
+
+    def __init__(self, state: str) -> None:
+        super().__init__(f"This invitation is {state}")
+        self.state = state
+
+
+def _email_invitation_on_commit(invitation: SignupInvitation) -> None:
+    from buddying.tasks import send_signup_invitation_email
+
+    invitation_id = invitation.pk
+    # robust: a broker outage must not undo the invitation; the People page shows it as "not emailed yet",
+    # with "Send again".
+    transaction.on_commit(lambda: send_signup_invitation_email.delay(invitation_id), robust=True)
+
+
+def _email_taken(email: str) -> bool:
+    return User.objects.filter(email__iexact=email).exists()
+
+
+@transaction.atomic
+def signup_invitation_create(
+    *, by: User, email: str, first_name: str, last_name: str, role: str, trust: Trust | None
+) -> SignupInvitation:
+    """Invite someone by email to create an account with `role` (and `trust`, for an executive).
+
+    Refused (PermissionDenied) unless `by` may invite that role for that trust (buddying.permissions);
+    a ValidationError on `email` if it already has an account or an open invitation.
+    """
+    if not permissions.can_invite(by, role=role, trust=trust):
+        raise PermissionDenied("You cannot invite someone with this role for this trust")
+    email = email.strip().lower()
+    if _email_taken(email):
+        raise ValidationError({"email": "Someone already has an account with this email address: enter another"})
+    if SignupInvitation.objects.open().filter(email__iexact=email).exists():
+        raise ValidationError(
+            {"email": "This person already has an invitation waiting: send it again from the People page"}
+        )
+    now = timezone.now()
+    invitation = SignupInvitation(
+        email=email,
+        first_name=first_name.strip(),
+        last_name=last_name.strip(),
+        role=role,
+        trust=trust if role == User.Role.TRUST_EXECUTIVE else None,
+        created_by=by,
+        created_at=now,
+        sent_at=now,
+        expires_at=now + dt.timedelta(days=settings.SIGNUP_INVITATION_DAYS),
+    )
+    invitation.new_link()
+    invitation.save()
+    _email_invitation_on_commit(invitation)
+    return invitation
+
+
+@transaction.atomic
+def signup_invitation_resend(*, invitation: SignupInvitation, by: User) -> SignupInvitation:
+    """Email a new link that works for another SIGNUP_INVITATION_DAYS; the old link stops working."""
+    locked = SignupInvitation.objects.select_for_update().get(pk=invitation.pk)
+    if not locked.is_open:
+        raise InvitationNotUsable(locked.state.label.lower())
+    locked.new_link()
+    locked.sent_at = timezone.now()
+    locked.expires_at = locked.sent_at + dt.timedelta(days=settings.SIGNUP_INVITATION_DAYS)
+    locked.emailed_at = None
+    locked.new_link_requested_at = None
+    locked._change_reason = f"Sent again by {by.username}"  # read by django-simple-history
+    locked.save()
+    _email_invitation_on_commit(locked)
+    return locked
+
+
+@transaction.atomic
+def signup_invitation_cancel(*, invitation: SignupInvitation, by: User) -> SignupInvitation:
+    """Cancel an open invitation: its link stops working at once."""
+    locked = SignupInvitation.objects.select_for_update().get(pk=invitation.pk)
+    if not locked.is_open:
+        raise InvitationNotUsable(locked.state.label.lower())
+    locked.cancelled_at = timezone.now()
+    locked.cancelled_by = by
+    locked._change_reason = f"Cancelled by {by.username}"
+    locked.save()
+    return locked
+
+
+@transaction.atomic
+def signup_invitation_accept(*, invitation: SignupInvitation, password: str) -> User:
+    """Create the invitee's account (username: their email) with the password they chose; the link is then used.
+
+    Raises InvitationNotUsable if the link was used, cancelled or has expired meanwhile (the row is locked,
+    so two submissions of the same link create one account), and a ValidationError on `email` if someone
+    created an account with that email in the meantime.
+    """
+    locked = SignupInvitation.objects.select_for_update().get(pk=invitation.pk)
+    if locked.state != SignupInvitation.State.WAITING:
+        raise InvitationNotUsable(locked.state.label.lower())
+    if _email_taken(locked.email) or User.objects.filter(username__iexact=locked.email).exists():
+        raise ValidationError({"email": "Someone already has an account with this email address"})
+    is_admin = locked.role == User.Role.ADMIN
+    user = User.objects.create_user(
+        username=locked.email,
+        email=locked.email,
+        password=password,
+        first_name=locked.first_name,
+        last_name=locked.last_name,
+        role=locked.role,
+        trust=locked.trust,
+        is_staff=is_admin,
+        is_superuser=is_admin,
+    )
+    locked.used_at = timezone.now()
+    locked.user = user
+    locked._change_reason = "Accepted"
+    locked.save()
+    return user
+
+
+@transaction.atomic
+def signup_invitation_request_new_link(*, invitation: SignupInvitation) -> bool:
+    """The invitee, holding an expired link, asks for a new one: the inviter is told once (in the app and by
+    email; regulator staff if the inviter has left). False if the link is not expired or they already asked."""
+    locked = SignupInvitation.objects.select_for_update(of=("self",)).select_related("created_by").get(pk=invitation.pk)
+    if locked.state != SignupInvitation.State.EXPIRED or locked.new_link_requested_at is not None:
+        return False
+    locked.new_link_requested_at = timezone.now()
+    locked._change_reason = "New link asked for"
+    locked.save()
+    inviter = locked.created_by
+    recipients = (
+        [inviter]
+        if inviter is not None and inviter.is_active
+        else list(User.objects.filter(role=User.Role.REGULATOR, is_active=True))
+    )
+    notify(
+        recipients=recipients,
+        subject=f"{locked.full_name} asked for a new sign-up link",
+        body=(
+            f"The sign-up link you sent to {locked.full_name} ({locked.email}) has expired and they asked for a "
+            "new one. Send it again from the People page."
+        ),
+        url=reverse("people"),
+    )
+    return True
+
+
+def signup_invitation_email_send(*, invitation_id: int) -> bool:
+    """Email the invitation's current sign-up link, once per link: a retry after the email went out sends
+    nothing, and a link replaced by "send again" before this ran is not sent (the new one is)."""
+    with transaction.atomic():
+        invitation = (
+            SignupInvitation.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("trust", "created_by", "created_by__trust")
+            .filter(pk=invitation_id, emailed_at__isnull=True)
+            .first()
+        )
+        if invitation is None or invitation.state != SignupInvitation.State.WAITING:
+            return False
+        context = {
+            "invitation": invitation,
+            "inviter": invitation.created_by,
+            "link": f"{settings.SITE_URL}{reverse('people-signup', kwargs={'token': invitation.token})}",
+            "days": settings.SIGNUP_INVITATION_DAYS,
+        }
+        send_mail(
+            subject="You're invited to NHS trust buddying",
+            message=render_to_string("buddying/people_invitation_email.txt", context),
+            from_email=None,
+            recipient_list=[invitation.email],
+        )
+        invitation.emailed_at = timezone.now()
+        invitation.save(update_fields=["emailed_at"])
+    return True
+
+
+def password_reset_request(*, email: str) -> None:
+    """Email a reset link to each active account with `email` and a password, from a task once this commits.
+
+    Says nothing about whether any account matched: the caller shows the same page either way.
+    """
+    from buddying.tasks import send_password_reset_email
+
+    user_ids = [
+        user.pk
+        for user in User.objects.filter(email__iexact=email.strip(), is_active=True)
+        if user.has_usable_password()
+    ]
+    for user_id in user_ids:
+        transaction.on_commit(lambda user_id=user_id: send_password_reset_email.delay(user_id), robust=True)
+
+
+def password_reset_email_send(*, user_id: int) -> bool:
+    """Email one user a link to choose a new password (Django's token: it stops working once used, once the
+    password changes, or after PASSWORD_RESET_TIMEOUT)."""
+    user = User.objects.filter(pk=user_id, is_active=True).exclude(email="").first()
+    if user is None or not user.has_usable_password():
+        return False
+    path = reverse(
+        "password_reset_confirm",
+        kwargs={
+            "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
+            "token": default_token_generator.make_token(user),
+        },
+    )
+    context = {"user": user, "link": f"{settings.SITE_URL}{path}", "hours": settings.PASSWORD_RESET_TIMEOUT // 3600}
+    send_mail(
+        subject="Reset your NHS trust buddying password",
+        message=render_to_string("registration/password_reset_email.txt", context),
+        from_email=None,
+        recipient_list=[user.email],
+    )
+    return True

@@ -291,6 +291,10 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "buddying@localhost")
 # The address people use to reach the service, for links in emails.
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# How long an emailed sign-up link works (buddying.services.signup_invitation_create).
+SIGNUP_INVITATION_DAYS = env_int("SIGNUP_INVITATION_DAYS", 7)
+if not 1 <= SIGNUP_INVITATION_DAYS <= 90:
+    raise ImproperlyConfigured(f"SIGNUP_INVITATION_DAYS must be from 1 to 90 days, not {SIGNUP_INVITATION_DAYS}")
 
 # Celery. With no REDIS_URL there is no broker: tasks run in-process (make run needs nothing else).
 REDIS_URL = env_str("REDIS_URL")

@@ -19,6 +19,23 @@ urlpatterns = [
     path("trusts/<str:ods_code>/culture/", views.trust_culture_edit, name="trust-culture-edit"),
     path("trusts/<str:ods_code>/expertise/", views.trust_expertise_edit, name="trust-expertise-edit"),
     path("trusts/<str:ods_code>/needs/", views.trust_needs_edit, name="trust-needs-edit"),
+    path("people/", views.people, name="people"),
+    path("people/invite/", views.people_invite, name="people-invite"),
+    path("people/invitations/<int:pk>/send-again/", views.people_invitation_resend, name="people-invitation-resend"),
+    path("people/invitations/<int:pk>/cancel/", views.people_invitation_cancel, name="people-invitation-cancel"),
+    # Anyone holding the link (views marked @login_not_required).
+    path("people/sign-up/<str:token>/", views.people_signup, name="people-signup"),
+    path("people/sign-up/<str:token>/new-link/", views.people_signup_new_link, name="people-signup-new-link"),
+    path("account/", views.account, name="account"),
+    path("account/password/", views.AccountPasswordChangeView.as_view(), name="password_change"),
+    # Django's names for the reset views, which are login_not_required already.
+    path("account/password/reset/", views.AccountPasswordResetView.as_view(), name="password_reset"),
+    path("account/password/reset/sent/", views.AccountPasswordResetDoneView.as_view(), name="password_reset_done"),
+    path(
+        "account/password/reset/<uidb64>/<token>/",
+        views.AccountPasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
     path("matching/", include("matching.urls")),
     path("arrangements/", include("arrangements.urls")),
     path("reports/", include("reports.urls")),

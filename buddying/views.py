@@ -4,18 +4,35 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods
+from django.urls import reverse_lazy
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_http_methods, require_POST
 
 from buddying import permissions, selectors, services
 from buddying.filters import TrustFilter
-from buddying.forms import CultureProfileForm, ExpertiseForm, ImprovementNeedsForm, SignInForm, TrustProfileForm
-from buddying.models import CultureProfile, Trust
+from buddying.forms import (
+    AccountPasswordChangeForm,
+    AccountPasswordResetForm,
+    AccountSetPasswordForm,
+    CultureProfileForm,
+    ExpertiseForm,
+    ImprovementNeedsForm,
+    InviteForm,
+    SignInForm,
+    SignupForm,
+    TrustProfileForm,
+)
+from buddying.models import CultureProfile, SignupInvitation, Trust, User
 
 PAGE_SIZES = (25, 50, 100)
 
@@ -176,3 +193,205 @@ def trust_needs_edit(request: HttpRequest, ods_code: str) -> HttpResponse:
         title="Improvement needs",
         saved="Improvement needs saved",
     )
+
+
+# People: invitations by email, signing up from one, the People page, your account and passwords.
+
+PEOPLE_PAGE_SIZE = 50
+# Signing someone in straight after they chose a password: the backend that checks passwords (there may be
+# others, such as a lockout checker, that cannot sign anyone in).
+SIGN_IN_BACKEND = "django.contrib.auth.backends.ModelBackend"
+
+
+def people(request: HttpRequest) -> HttpResponse:
+    """Regulator staff and admins: every account and invitation; an executive: their own trust's."""
+    permissions.require_can_see_people(request.user)
+    page = Paginator(selectors.people_visible_to(request.user), PEOPLE_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "buddying/people.html",
+        {
+            "page": page,
+            "query_without_page": _query_without(request, "page"),
+            "invitations": list(selectors.open_invitations_visible_to(request.user)),
+            "sees_everyone": permissions.is_regulator_or_admin(request.user),
+        },
+    )
+
+
+def _safe_next(request: HttpRequest) -> str:
+    """Where to go after inviting (e.g. back to a call-off), if it is a page of this site."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return target
+    return ""
+
+
+@require_http_methods(["GET", "POST"])
+def people_invite(request: HttpRequest) -> HttpResponse:
+    """Invite someone by email. `?trust=<ODS>` chooses the trust (another page links here for a trust with
+    no executive); an executive may name only their own trust (any other is a 404, and nothing is sent)."""
+    user = request.user
+    roles = permissions.invitable_roles(user)
+    if not roles:
+        raise Http404("Page not found.")
+    requested_ods = (request.POST.get("trust") or request.GET.get("trust") or "").strip()
+    fixed_trust = None
+    initial: dict[str, Any] = {}
+    if not permissions.is_regulator_or_admin(user):
+        fixed_trust = user.trust
+        if requested_ods and requested_ods != fixed_trust.ods_code:
+            raise Http404("No trust matches the given query.")
+    elif request.method == "GET" and requested_ods:
+        trust = Trust.objects.open().filter(ods_code=requested_ods).first()
+        if trust is not None:
+            initial = {"trust": trust, "role": User.Role.TRUST_EXECUTIVE}
+    form = InviteForm(request.POST or None, roles=roles, fixed_trust=fixed_trust, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            invitation = services.signup_invitation_create(
+                by=user,
+                email=data["email"],
+                first_name=data["first_name"],
+                last_name=data["last_name"],
+                role=data["role"],
+                trust=data["trust"],
+            )
+        except PermissionDenied:
+            raise Http404("No trust matches the given query.") from None
+        except ValidationError as error:
+            for field, field_errors in error.message_dict.items():
+                form.add_error(field if field in form.fields else None, field_errors)
+        else:
+            messages.success(
+                request,
+                f"Invitation sent to {invitation.full_name} at {invitation.email}. "
+                f"The link works for {settings.SIGNUP_INVITATION_DAYS} days.",
+            )
+            return redirect(_safe_next(request) or "people")
+    return render(
+        request,
+        "buddying/people_invite.html",
+        {
+            "form": form,
+            "fixed_trust": fixed_trust,
+            "next": _safe_next(request),
+            "days": settings.SIGNUP_INVITATION_DAYS,
+        },
+    )
+
+
+@require_POST
+def people_invitation_resend(request: HttpRequest, pk: int) -> HttpResponse:
+    invitation = permissions.get_invitation_for_manage_or_404(request.user, pk)
+    try:
+        invitation = services.signup_invitation_resend(invitation=invitation, by=request.user)
+    except services.InvitationNotUsable as refused:
+        messages.error(request, f"The invitation to {invitation.full_name} was not sent again: it is {refused.state}")
+    else:
+        messages.success(
+            request,
+            f"A new sign-up link is on its way to {invitation.full_name}; the old link no longer works.",
+        )
+    return redirect("people")
+
+
+@require_http_methods(["GET", "POST"])
+def people_invitation_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    invitation = permissions.get_invitation_for_manage_or_404(request.user, pk)
+    if request.method == "POST":
+        try:
+            services.signup_invitation_cancel(invitation=invitation, by=request.user)
+        except services.InvitationNotUsable as refused:
+            messages.error(
+                request, f"The invitation to {invitation.full_name} was not cancelled: it is {refused.state}"
+            )
+        else:
+            messages.success(request, f"Invitation to {invitation.full_name} cancelled: their link no longer works")
+        return redirect("people")
+    return render(request, "buddying/people_invitation_cancel.html", {"invitation": invitation})
+
+
+def _signup_unusable(request: HttpRequest, invitation: SignupInvitation | None, token: str) -> HttpResponse:
+    return render(
+        request,
+        "buddying/people_signup_unusable.html",
+        {"invitation": invitation, "state": invitation.state if invitation else None, "token": token},
+        status=404 if invitation is None else 410,
+    )
+
+
+@login_not_required
+@require_http_methods(["GET", "POST"])
+def people_signup(request: HttpRequest, token: str) -> HttpResponse:
+    """The link in an invitation email: see who invited you, choose a password, and you are signed in."""
+    invitation = selectors.signup_invitation_for_token(token)
+    if invitation is None or invitation.state != SignupInvitation.State.WAITING:
+        return _signup_unusable(request, invitation, token)
+    form = SignupForm(request.POST or None, invitation=invitation)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = services.signup_invitation_accept(invitation=invitation, password=form.cleaned_data["new_password1"])
+        except services.InvitationNotUsable:
+            invitation.refresh_from_db()
+            return _signup_unusable(request, invitation, token)
+        except ValidationError:
+            form.add_error(
+                None,
+                "An account with your email address already exists: sign in, or reset your password with "
+                "'Forgotten your password?'",
+            )
+        else:
+            login(request, user, backend=SIGN_IN_BACKEND)
+            messages.success(request, f"Your account is ready, {user.first_name}. You are signed in.")
+            return redirect("home")
+    return render(request, "buddying/people_signup.html", {"invitation": invitation, "form": form})
+
+
+@login_not_required
+@require_POST
+def people_signup_new_link(request: HttpRequest, token: str) -> HttpResponse:
+    """From an expired link: ask the inviter for a new one (once)."""
+    invitation = selectors.signup_invitation_for_token(token)
+    if invitation is None:
+        return _signup_unusable(request, None, token)
+    services.signup_invitation_request_new_link(invitation=invitation)
+    return redirect("people-signup", token=token)
+
+
+def account(request: HttpRequest) -> HttpResponse:
+    return render(request, "registration/account.html")
+
+
+class AccountPasswordChangeView(auth_views.PasswordChangeView):
+    form_class = AccountPasswordChangeForm
+    template_name = "registration/password_change_form.html"
+    success_url = reverse_lazy("account")
+
+    def form_valid(self, form: AccountPasswordChangeForm) -> HttpResponse:
+        response = super().form_valid(form)  # keeps this session signed in; other sessions are signed out
+        messages.success(self.request, "Your password has been changed")
+        return response
+
+
+class AccountPasswordResetView(auth_views.PasswordResetView):
+    form_class = AccountPasswordResetForm
+    template_name = "registration/password_reset_form.html"
+
+
+class AccountPasswordResetDoneView(auth_views.PasswordResetDoneView):
+    template_name = "registration/password_reset_done.html"
+
+
+class AccountPasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    form_class = AccountSetPasswordForm
+    template_name = "registration/password_reset_confirm.html"
+    post_reset_login = True
+    post_reset_login_backend = SIGN_IN_BACKEND
+    success_url = reverse_lazy("home")
+
+    def form_valid(self, form: AccountSetPasswordForm) -> HttpResponse:
+        response = super().form_valid(form)
+        messages.success(self.request, "Your password has been changed. You are signed in.")
+        return response

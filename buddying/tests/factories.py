@@ -1,8 +1,10 @@
 """Factories for the trust registry. Defaults make a valid, unremarkable trust in London."""
 
+import datetime as dt
 from decimal import Decimal
 
 import factory
+from django.utils import timezone
 
 from buddying.models import (
     CultureProfile,
@@ -11,6 +13,7 @@ from buddying.models import (
     IntegratedCareSystem,
     Region,
     ServiceLine,
+    SignupInvitation,
     Trust,
     TrustExpertise,
     User,
@@ -137,3 +140,23 @@ class AdminFactory(UserFactory):
     role = User.Role.ADMIN
     is_staff = True
     is_superuser = True
+
+
+class SignupInvitationFactory(factory.django.DjangoModelFactory):
+    """A waiting invitation to be an executive; `invitation.token` is its link's token."""
+
+    class Meta:
+        model = SignupInvitation
+
+    nonce = factory.Sequence(lambda n: f"test-nonce-{n}")
+    token_hash = factory.LazyAttribute(lambda o: SignupInvitation.hash_token(SignupInvitation.token_for(o.nonce)))
+    email = factory.Sequence(lambda n: f"invitee{n}@example.nhs.uk")
+    first_name = "Ivy"
+    last_name = factory.Sequence(lambda n: f"Invitee{n}")
+    role = User.Role.TRUST_EXECUTIVE
+    trust = factory.SubFactory(TrustFactory)
+    created_by = factory.SubFactory(RegulatorFactory)
+    sent_at = factory.LazyFunction(timezone.now)
+    created_at = factory.LazyAttribute(lambda o: o.sent_at)
+    expires_at = factory.LazyAttribute(lambda o: o.sent_at + dt.timedelta(days=7))
+    emailed_at = factory.LazyAttribute(lambda o: o.sent_at)

@@ -1,11 +1,13 @@
 import io
+import re
 from collections import Counter
 
 import pytest
+from django.apps import apps
 from django.core.management import call_command
 from django.urls import reverse
 
-from buddying.models import Region, Trust, User
+from buddying.models import Region, SignupInvitation, Trust, User
 
 pytestmark = pytest.mark.django_db
 
@@ -35,28 +37,59 @@ def test_the_demo_registry_is_realistic_across_regions_types_and_statuses():
     assert "Demo registry created" in output
 
 
-def test_one_account_per_role_is_printed_once_and_can_sign_in(client):
+def _printed_accounts(output: str) -> dict[str, str]:
+    """username -> password, from the lines seed_demo prints for accounts that can sign in."""
+    return dict(re.findall(r"username (\S+), password (\S+)$", output, flags=re.MULTILINE))
+
+
+def test_every_account_is_printed_once_with_its_role_and_trust_and_can_sign_in(client):
     output = seed()
-    lines = [line for line in output.splitlines() if "username" in line]
-    assert len(lines) == 3
-    executive_line = next(line for line in lines if "username executive" in line)
-    password = executive_line.rsplit("password ", 1)[1]
-    # Through the sign-in page: the lockout backend counts attempts per client, so it needs the request.
-    response = client.post(reverse("login"), {"username": "executive", "password": password})
-    assert response.status_code == 302
+    printed = _printed_accounts(output)
+    assert set(printed) == {"regulator", "executive", "buddy-executive", "admin"}
+    for username, password in printed.items():
+        # Through the sign-in page: the lockout backend counts attempts per client, so it needs the request.
+        response = client.post(reverse("login"), {"username": username, "password": password})
+        assert response.status_code == 302, username
+        client.logout()
     executive = User.objects.get(username="executive")
+    buddy_executive = User.objects.get(username="buddy-executive")
     assert executive.trust.improvement_status == Trust.ImprovementStatus.SPECIAL_MEASURES
+    assert f"Trust executive for {executive.trust.name}" in output
+    assert f"Trust executive for {buddy_executive.trust.name} (the buddy of {executive.trust.name})" in output
+    assert "Regulator staff: username regulator" in output
+    assert "Admin: username admin" in output
     assert set(User.objects.values_list("role", flat=True)) == set(User.Role.values)
+    # Every person the demo made is printed: the rest have no password and say so.
+    for user in User.objects.all():
+        assert (f"username {user.username}," in output) == user.has_usable_password(), user.username
+        if not user.has_usable_password():
+            assert f": {user.username}\n" in output + "\n"
+    assert "cannot sign in" in output
+    # Everyone has a name and an email.
+    assert not User.objects.filter(first_name="").exists()
+    assert not User.objects.filter(email="").exists()
 
     again = seed()
     assert "already has trusts" in again
     assert "password" not in again
-    # Only the three printed accounts can sign in; other demo people have unusable passwords.
-    assert [user.username for user in User.objects.order_by("username") if user.has_usable_password()] == [
-        "admin",
-        "executive",
-        "regulator",
-    ]
+
+
+def test_both_sides_of_the_demo_executives_arrangement_can_sign_in():
+    seed()
+    executive = User.objects.get(username="executive")
+    buddy_executive = User.objects.get(username="buddy-executive")
+    # Asked through the arrangements app's hook, as buddying never imports it.
+    pairs = apps.get_app_config("arrangements").open_buddy_pairs()
+    assert (executive.trust_id, buddy_executive.trust_id) in pairs
+    # The buddy's executive is the person who signed its terms and was told of the arrangement.
+    assert buddy_executive.notifications.exists()
+
+
+def test_the_demo_executive_has_an_invitation_waiting():
+    seed()
+    invitation = SignupInvitation.objects.get()
+    assert invitation.created_by.username == "executive"
+    assert invitation.state == SignupInvitation.State.WAITING
 
 
 @pytest.mark.django_db(transaction=True)

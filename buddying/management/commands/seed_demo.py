@@ -6,7 +6,7 @@ from buddying.models import Trust
 
 
 class Command(ServiceCommand):
-    help = "Create the fictional demo registry and one account per role, only if the registry is empty."
+    help = "Create the fictional demo registry and its accounts (printed with passwords), if the registry is empty."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--seed", type=int, default=2014, help="Random seed; the same seed gives the same data.")
@@ -20,6 +20,17 @@ class Command(ServiceCommand):
         self.stdout.write(
             "Demo accounts (the passwords are shown only now; reset one with 'manage.py changepassword NAME'):"
         )
-        for account in accounts:
+        for account in (account for account in accounts if account.password):
             trust = f" for {account.trust_name}" if account.trust_name else ""
-            self.stdout.write(f"  {account.role}{trust}: username {account.username}, password {account.password}")
+            note = f" ({account.note})" if account.note else ""
+            self.stdout.write(
+                f"  {account.role}{trust}{note}: username {account.username}, password {account.password}"
+            )
+        others = [account for account in accounts if not account.password]
+        if others:
+            self.stdout.write(
+                f"Other demo people ({len(others)}), named in arrangements; they have no password and cannot sign in:"
+            )
+            for account in others:
+                trust = f" for {account.trust_name}" if account.trust_name else ""
+                self.stdout.write(f"  {account.role}{trust}: {account.username}")
