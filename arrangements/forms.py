@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, ClassVar
 
-from crispy_forms_gds.fields import DateInputField
 from crispy_forms_gds.helper import FormHelper
 from crispy_forms_gds.layout import HTML, Field, Fieldset, Layout, Size, Submit
 from django import forms
 
 from arrangements.models import Arrangement, Input, Milestone, Review, TermsOfReference
+from buddying.formfields import DateField, GovukFormMixin, ModelChoiceField, ModelMultipleChoiceField
 from buddying.models import ExpertiseArea, Trust
 
 OBJECTIVE_ROWS = 5
@@ -22,8 +22,16 @@ def _helper(*fields: Any, submit: str) -> FormHelper:
     return helper
 
 
-class ProposeForm(forms.Form):
-    supported = forms.ModelChoiceField(
+class ProposeForm(GovukFormMixin, forms.Form):
+    error_names: ClassVar[dict[str, str]] = {
+        "supported": "the trust to be supported",
+        "title": "what the arrangement is for",
+        "lead_buddy": "the lead buddy",
+        "tier": "the tier of support",
+        "origin": "how it came about",
+    }
+
+    supported = ModelChoiceField(
         label="Trust to be supported", queryset=Trust.objects.all(), empty_label="Choose a trust"
     )
     title = forms.CharField(
@@ -31,17 +39,20 @@ class ProposeForm(forms.Form):
         max_length=200,
         help_text="For example: Maternity safety and board governance",
     )
-    lead_buddy = forms.ModelChoiceField(label="Lead buddy", queryset=Trust.objects.all(), empty_label="Choose a trust")
-    issue_buddies = forms.ModelMultipleChoiceField(
+    lead_buddy = ModelChoiceField(label="Lead buddy", queryset=Trust.objects.all(), empty_label="Choose a trust")
+    # Issue-specific buddies: a checkbox per expertise area, each revealing the trust that helps with it
+    # (issue_buddy_<area pk>, added in __init__). cleaned_data["issue_buddies"] lists the trusts chosen and
+    # cleaned_data["issue_buddy_areas"] maps each to the areas it helps with.
+    issue_areas = ModelMultipleChoiceField(
         label="Issue-specific buddies (optional)",
-        queryset=Trust.objects.all(),
+        queryset=ExpertiseArea.objects.none(),
         required=False,
-        help_text="Other trusts that each help with one area of expertise. Hold Ctrl or Cmd to choose more than one.",
+        help_text="Tick each area where another trust helps with that one area, and choose the trust.",
     )
     tier = forms.ChoiceField(choices=Arrangement.Tier.choices, widget=forms.RadioSelect, label="Tier of support")
     origin = forms.ChoiceField(choices=Arrangement.Origin.choices, widget=forms.RadioSelect, label="How it came about")
-    planned_start = DateInputField(label="Planned start")
-    planned_end = DateInputField(label="Planned end")
+    planned_start = DateField(label="Planned start", name="the planned start date")
+    planned_end = DateField(label="Planned end", name="the planned end date")
     acquisition_separation = forms.CharField(
         label="If acquisition-linked: how the buddy role is kept distinct from the acquirer role",
         widget=forms.Textarea,
@@ -51,8 +62,9 @@ class ProposeForm(forms.Form):
     def __init__(self, *args: Any, own_trust: Trust | None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         trusts = Trust.objects.order_by("name").only("ods_code", "name")
-        for name in ("supported", "lead_buddy", "issue_buddies"):
+        for name in ("supported", "lead_buddy"):
             self.fields[name].queryset = trusts
+        self._add_issue_buddy_fields(list(trusts))
         layout: list[Any] = [Field.text("title")]
         if own_trust is not None:
             # An executive proposes buddies for their own trust only.
@@ -65,7 +77,7 @@ class ProposeForm(forms.Form):
             layout.insert(0, Field.select("supported"))
         layout += [
             Field.select("lead_buddy"),
-            Field("issue_buddies"),
+            Field("issue_areas", template="arrangements/includes/_issue_buddies.html"),
             Field.radios("tier", legend_size=Size.SMALL),
             Field.radios("origin", legend_size=Size.SMALL),
             Field("planned_start"),
@@ -80,16 +92,29 @@ class ProposeForm(forms.Form):
         cleaned = super().clean()
         start, end = cleaned.get("planned_start"), cleaned.get("planned_end")
         if start and end and end < start:
-            self.add_error("planned_end", "The planned end must be on or after the planned start")
+            self.add_error("planned_end", "The planned end date must be the same as or after the planned start date")
         supported = self.own_trust or cleaned.get("supported")
         lead = cleaned.get("lead_buddy")
         if supported and lead and supported == lead:
             self.add_error("lead_buddy", "A trust cannot buddy itself")
-        issue = list(cleaned.get("issue_buddies") or [])
-        if supported and supported in issue:
-            self.add_error("issue_buddies", "A trust cannot buddy itself")
-        if lead and lead in issue:
-            self.add_error("issue_buddies", "The lead buddy is already in the arrangement")
+        issue_areas: dict[Trust, list[ExpertiseArea]] = {}
+        for area in cleaned.get("issue_areas") or []:
+            name = f"issue_buddy_{area.pk}"
+            trust = self._trusts_by_pk.get(cleaned.get(name))
+            if name in self.errors:
+                continue
+            if trust is None:
+                self.add_error(name, f"Select the buddy trust for {area.name.lower()}")
+            elif supported and trust == supported:
+                self.add_error(name, f"A trust cannot buddy itself: choose another trust for {area.name.lower()}")
+            elif lead and trust == lead:
+                self.add_error(
+                    name, f"{trust.name} is the lead buddy already: choose another trust for {area.name.lower()}"
+                )
+            else:
+                issue_areas.setdefault(trust, []).append(area)
+        cleaned["issue_buddies"] = list(issue_areas)
+        cleaned["issue_buddy_areas"] = issue_areas
         if (
             cleaned.get("tier") == Arrangement.Tier.ACQUISITION_LINKED
             and not cleaned.get("acquisition_separation", "").strip()
@@ -97,8 +122,33 @@ class ProposeForm(forms.Form):
             self.add_error("acquisition_separation", "Say how the buddy role is kept distinct from the acquirer role")
         return cleaned
 
+    def _add_issue_buddy_fields(self, trusts: list[Trust]) -> None:
+        # One list of trusts for every area's choice: one query, not one per area.
+        self.areas = list(ExpertiseArea.objects.order_by("name"))
+        self.fields["issue_areas"].queryset = ExpertiseArea.objects.order_by("name")
+        self._trusts_by_pk = {str(trust.pk): trust for trust in trusts}
+        choices = [("", "Choose a trust"), *((str(trust.pk), trust.name) for trust in trusts)]
+        for area in self.areas:
+            self.fields[f"issue_buddy_{area.pk}"] = forms.ChoiceField(
+                label=f"Buddy trust for {area.name.lower()}",
+                choices=choices,
+                required=False,
+                widget=forms.Select(attrs={"class": "govuk-select"}),
+            )
 
-class DeclineForm(forms.Form):
+    def issue_rows(self) -> list[tuple[ExpertiseArea, bool, forms.BoundField]]:
+        """Each area with whether it is ticked and its trust choice, for the page's checkboxes."""
+        ticked = {str(value) for value in (self["issue_areas"].value() or [])}
+        rows = []
+        for area in self.areas:
+            name = f"issue_buddy_{area.pk}"
+            if self.is_bound and self.errors.get(name):
+                self.fields[name].widget.attrs["class"] = "govuk-select govuk-select--error"
+            rows.append((area, str(area.pk) in ticked, self[name]))
+        return rows
+
+
+class DeclineForm(GovukFormMixin, forms.Form):
     reason = forms.CharField(
         label="Why is it declined?",
         widget=forms.Textarea,
@@ -110,7 +160,7 @@ class DeclineForm(forms.Form):
         self.helper = _helper(Field.textarea("reason", rows=3), submit="Decline")
 
 
-class TerminateForm(forms.Form):
+class TerminateForm(GovukFormMixin, forms.Form):
     reason = forms.ChoiceField(
         label="Why is it ending?",
         choices=Arrangement.EndReason.choices,
@@ -135,7 +185,14 @@ class TerminateForm(forms.Form):
         )
 
 
-class TermsForm(forms.ModelForm):
+class TermsForm(GovukFormMixin, forms.ModelForm):
+    error_names: ClassVar[dict[str, str]] = {
+        "review_every_months": "how often the arrangement is reviewed, in months",
+        "fee": "the fee",
+        "who_pays": "who pays",
+        "meeting_cadence": "how often the trusts meet",
+    }
+
     class Meta:
         model = TermsOfReference
         fields = [
@@ -164,12 +221,15 @@ class TermsForm(forms.ModelForm):
         for row in range(1, OBJECTIVE_ROWS + 1):
             required = row == 1
             self.fields[f"objective_{row}"] = forms.CharField(
-                label=f"Objective {row}", required=required, max_length=300
+                label=f"Objective {row}",
+                required=required,
+                max_length=300,
+                error_messages={"required": "Enter at least one objective"},
             )
             self.fields[f"output_{row}"] = forms.CharField(
                 label=f"Measurable output for objective {row}", required=False, max_length=300
             )
-            self.fields[f"target_{row}"] = DateInputField(label=f"Target date for objective {row}", required=False)
+            self.fields[f"target_{row}"] = DateField(label=f"Target date for objective {row}", required=False)
         objectives = [
             Fieldset(
                 Field.text(f"objective_{row}"),
@@ -227,14 +287,14 @@ class TermsForm(forms.ModelForm):
         return {name: self.cleaned_data[name] for name in self.Meta.fields}
 
 
-class WorkstreamForm(forms.Form):
-    area = forms.ModelChoiceField(
+class WorkstreamForm(GovukFormMixin, forms.Form):
+    area = ModelChoiceField(
         label="Expertise area",
         queryset=ExpertiseArea.objects.all(),
         empty_label="Choose an area",
         error_messages={"required": "Select the expertise area of the workstream"},
     )
-    buddy = forms.ModelChoiceField(
+    buddy = ModelChoiceField(
         label="Buddy trust leading it", queryset=Trust.objects.none(), required=False, empty_label="Not decided"
     )
     supported_lead = forms.CharField(
@@ -260,24 +320,36 @@ class WorkstreamForm(forms.Form):
         )
 
 
-class MilestoneForm(forms.Form):
+class MilestoneForm(GovukFormMixin, forms.Form):
     title = forms.CharField(
         label="Milestone", max_length=200, error_messages={"required": "Enter what the milestone is"}
     )
-    due_date = DateInputField(label="Due date")
+    due_date = DateField(label="Due date", name="the due date")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.helper = _helper(Field.text("title"), Field("due_date"), submit="Add milestone")
 
 
-class MilestoneRagForm(forms.Form):
+class MilestoneRagForm(GovukFormMixin, forms.Form):
     rag = forms.ChoiceField(label="Status", choices=Milestone.Rag.choices)
 
 
-class InputForm(forms.ModelForm):
-    date = DateInputField(label="Date")
-    end_date = DateInputField(label="End date (secondments)", required=False)
+class InputForm(GovukFormMixin, forms.ModelForm):
+    error_names: ClassVar[dict[str, str]] = {
+        "kind": "the kind of input",
+        "description": "what the input was",
+        "people_supported": "the number of people from the supported trust",
+        "people_buddy": "the number of people from the buddy trust",
+        "staff_days": "the senior staff days",
+        "fee": "the fee",
+        "travel_cost": "the travel cost",
+        "backfill_cost": "the backfill cost",
+        "consultancy_estimate": "what a consultancy would have charged",
+    }
+
+    date = DateField(label="Date", name="the date of the input")
+    end_date = DateField(label="End date (secondments)", name="the end date", required=False)
 
     class Meta:
         model = Input
@@ -325,15 +397,15 @@ class InputForm(forms.ModelForm):
         cleaned = super().clean()
         start, end = cleaned.get("date"), cleaned.get("end_date")
         if start and end and end < start:
-            self.add_error("end_date", "The end date must be on or after the date")
+            self.add_error("end_date", "The end date must be the same as or after the date of the input")
         return cleaned
 
 
 RATING_CHOICES = [(str(n), label) for n, label in ((1, "1 - poor"), (2, "2"), (3, "3"), (4, "4"), (5, "5 - excellent"))]
 
 
-class ReviewForm(forms.ModelForm):
-    held_on = DateInputField(label="Date of the review meeting")
+class ReviewForm(GovukFormMixin, forms.ModelForm):
+    held_on = DateField(label="Date of the review meeting", name="the date of the review meeting")
 
     class Meta:
         model = Review
@@ -403,11 +475,9 @@ class ReviewForm(forms.ModelForm):
         )
 
 
-class CallOffStartForm(forms.Form):
-    supported = forms.ModelChoiceField(
-        label="Trust to support", queryset=Trust.objects.none(), empty_label="Choose a trust"
-    )
-    framework = forms.ModelChoiceField(label="Framework", queryset=None, empty_label="Choose a framework")
+class CallOffStartForm(GovukFormMixin, forms.Form):
+    supported = ModelChoiceField(label="Trust to support", queryset=Trust.objects.none(), empty_label="Choose a trust")
+    framework = ModelChoiceField(label="Framework", queryset=None, empty_label="Choose a framework")
     title = forms.CharField(label="What the support is for", max_length=200)
     tier = forms.ChoiceField(label="Tier of support", choices=Arrangement.Tier.choices, widget=forms.RadioSelect)
 
@@ -429,7 +499,7 @@ class CallOffStartForm(forms.Form):
         )
 
 
-class RespondForm(forms.Form):
+class RespondForm(GovukFormMixin, forms.Form):
     answer = forms.ChoiceField(
         label="Your trust's answer", choices=[("accept", "Accept"), ("decline", "Decline")], widget=forms.RadioSelect
     )

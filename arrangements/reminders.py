@@ -150,6 +150,8 @@ def reminder_send(*, reminder_id: int) -> bool:
             waiting = ", ".join(trust.name if trust else "the regulator" for _party, trust in missing_signatures(terms))
         values = {"due": f"{reminder.due_on:%d %B %Y}", "title": arrangement.title, "waiting": waiting}
         people = arrangement_people(arrangement=arrangement, include_regulators=escalate)
+        if arrangement.status in {"completed", "terminated", "declined"}:
+            people = []  # ended since the sweep claimed it: no review, milestone or signature is due
         notifications = notify(
             recipients=people,
             subject=subject.format(**values),

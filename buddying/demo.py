@@ -161,10 +161,11 @@ REGION_NAMES = {
 @dataclass(frozen=True)
 class DemoAccount:
     username: str
-    password: str  # "" for demo people who cannot sign in (an unusable password)
+    password: str  # "" for demo people with no password yet (they set one with "Forgotten your password?")
     role: str
     trust_name: str = ""
     note: str = ""
+    email: str = ""
 
 
 def _demo_ods_codes() -> list[str]:
@@ -432,7 +433,7 @@ def _demo_invitation() -> None:
 
 
 def _people_without_sign_in(accounts: list[DemoAccount]) -> list[DemoAccount]:
-    """Every other person the demo made (executives of the other trusts in arrangements): they cannot sign in."""
+    """Every other person the demo made (executives of the other trusts in arrangements), with no password yet."""
     printed = {account.username for account in accounts}
     return [
         DemoAccount(
@@ -440,6 +441,7 @@ def _people_without_sign_in(accounts: list[DemoAccount]) -> list[DemoAccount]:
             password="",
             role=user.get_role_display(),
             trust_name=user.trust.name if user.trust else "",
+            email=user.email,
         )
         for user in User.objects.exclude(username__in=printed).select_related("trust").order_by("username")
     ]

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
-from crispy_forms_gds.fields import DateInputField
 from crispy_forms_gds.helper import FormHelper
 from crispy_forms_gds.layout import HTML, Field, Fieldset, Layout, Size, Submit
 from django import forms
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm, PasswordResetForm, SetPasswordForm
+from django.core.validators import MinValueValidator
 
+from buddying.formfields import DateField, GovukFormMixin, ModelMultipleChoiceField
 from buddying.models import (
     CULTURE_DIMENSIONS,
     CultureProfile,
@@ -55,18 +56,46 @@ class SignInForm(AuthenticationForm):
         )
 
 
-class TrustProfileForm(forms.ModelForm):
-    improvement_status_since = DateInputField(label="Status since", required=False, help_text="For example, 17 7 2013")
-    improvement_status_review_due = DateInputField(label="Status review due", required=False)
-    services = forms.ModelMultipleChoiceField(
+class TrustProfileForm(GovukFormMixin, forms.ModelForm):
+    error_names: ClassVar[dict[str, str]] = {
+        "name": "the trust name",
+        "postcode": "the postcode of the main site",
+        "number_of_sites": "the number of sites",
+        "trust_type": "the type of trust",
+        "cqc_rating": "the CQC rating",
+        "improvement_status": "whether the trust is in special measures or recovery",
+        "travel_adjustment_minutes": "the extra travel minutes",
+    }
+    # Constraints the fields below already check, named here so that a value slipping past them is still
+    # reported on its field, never as "Constraint ... is violated".
+    constraint_errors: ClassVar[dict[str, tuple[str, str]]] = {
+        "trust_has_a_site": ("number_of_sites", "Number of sites must be 1 or more"),
+        "trust_travel_adjustment_at_most_600": (
+            "travel_adjustment_minutes",
+            "Extra travel minutes must be 600 or less",
+        ),
+        "trust_oversight_segment_1_to_5": ("oversight_segment", "Select an oversight segment from 1 to 5"),
+        "trust_improvement_status_has_start_date": (
+            "improvement_status_since",
+            "Enter the date the trust entered this status",
+        ),
+    }
+
+    improvement_status_since = DateField(
+        label="Status since", name="the date the status started", required=False, help_text="For example, 17 7 2013"
+    )
+    improvement_status_review_due = DateField(
+        label="Status review due", name="the date the status is reviewed", required=False
+    )
+    services = ModelMultipleChoiceField(
         queryset=ServiceLine.objects.all(),
         required=False,
-        widget=forms.CheckboxSelectMultiple,
         label="Services the trust runs",
         help_text="Matching gives a buddy no credit for a need in a service it does not run.",
     )
-    closed_on = DateInputField(
+    closed_on = DateField(
         label="Closed on",
+        name="the date the trust closed",
         required=False,
         help_text=(
             "The day the trust closed or will close, for example on a merger. A closed trust is hidden from the "
@@ -113,6 +142,9 @@ class TrustProfileForm(forms.ModelForm):
 
     def __init__(self, *args: Any, can_edit_regulated_fields: bool, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # The database holds at least one site (trust_has_a_site): say so before it has to.
+        self.fields["number_of_sites"].min_value = 1
+        self.fields["number_of_sites"].validators.append(MinValueValidator(1))
         if can_edit_regulated_fields:
             # Left empty means no extra time, as for almost every trust.
             self.fields["travel_adjustment_minutes"].required = False
@@ -172,14 +204,22 @@ class TrustProfileForm(forms.ModelForm):
             self.add_error("improvement_status_since", "Enter the date the trust entered this status")
         since, review_due = cleaned.get("improvement_status_since"), cleaned.get("improvement_status_review_due")
         if since and review_due and review_due < since:
-            self.add_error("improvement_status_review_due", "The review date must be on or after the status date")
+            self.add_error(
+                "improvement_status_review_due",
+                "The date the status is reviewed must be the same as or after the date the status started",
+            )
         return cleaned
 
     def profile_fields(self) -> dict[str, Any]:
         return {name: value for name, value in self.cleaned_data.items() if name != "services"}
 
 
-class CultureProfileForm(forms.ModelForm):
+class CultureProfileForm(GovukFormMixin, forms.ModelForm):
+    constraint_errors: ClassVar[dict[str, tuple[str, str]]] = {
+        f"culture_{field}_0_to_10": (field, f"{label} must be a number from 0 to 10")
+        for field, label in CULTURE_DIMENSIONS
+    }
+
     class Meta:
         model = CultureProfile
         fields = ["survey_year", *(field for field, _label in CULTURE_DIMENSIONS), "values_statement"]
@@ -210,7 +250,7 @@ class CultureProfileForm(forms.ModelForm):
         )
 
 
-class _PerAreaForm(forms.Form):
+class _PerAreaForm(GovukFormMixin, forms.Form):
     """One row per expertise area: a level (blank means 'not listed') and a note."""
 
     level_label = ""

@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from buddying import permissions
+from buddying import outbox, permissions
 from buddying.importers import ImportRow, TrustClosure, changed_fields
 from buddying.models import (
     CultureProfile,
@@ -184,9 +184,9 @@ def _email_invitation_on_commit(invitation: SignupInvitation) -> None:
     from buddying.tasks import send_signup_invitation_email
 
     invitation_id = invitation.pk
-    # robust: a broker outage must not undo the invitation; the People page shows it as "not emailed yet",
-    # with "Send again".
-    transaction.on_commit(lambda: send_signup_invitation_email.delay(invitation_id), robust=True)
+    # Through the outbox: a Redis outage neither undoes nor slows the invitation; the email goes out once Redis
+    # is back (until then the People page shows it as "not emailed yet", with "Send again").
+    outbox.enqueue(send_signup_invitation_email, invitation_id)
 
 
 def _email_taken(email: str) -> bool:
@@ -349,26 +349,25 @@ def signup_invitation_email_send(*, invitation_id: int) -> bool:
 
 
 def password_reset_request(*, email: str) -> None:
-    """Email a reset link to each active account with `email` and a password, from a task once this commits.
+    """Email a reset link to each active account with `email`, from a task once this commits.
 
-    Says nothing about whether any account matched: the caller shows the same page either way.
+    Says nothing about whether any account matched: the caller shows the same page either way. Unlike
+    Django's form, an account with no password yet (made in Django admin without one, or the demo's other
+    people) gets a link too: it is how such a person chooses their first password. Deactivate an account to
+    keep someone out.
     """
     from buddying.tasks import send_password_reset_email
 
-    user_ids = [
-        user.pk
-        for user in User.objects.filter(email__iexact=email.strip(), is_active=True)
-        if user.has_usable_password()
-    ]
+    user_ids = list(User.objects.filter(email__iexact=email.strip(), is_active=True).values_list("pk", flat=True))
     for user_id in user_ids:
-        transaction.on_commit(lambda user_id=user_id: send_password_reset_email.delay(user_id), robust=True)
+        outbox.enqueue(send_password_reset_email, user_id)
 
 
 def password_reset_email_send(*, user_id: int) -> bool:
-    """Email one user a link to choose a new password (Django's token: it stops working once used, once the
+    """Email one user a link to choose a password (Django's token: it stops working once used, once the
     password changes, or after PASSWORD_RESET_TIMEOUT)."""
     user = User.objects.filter(pk=user_id, is_active=True).exclude(email="").first()
-    if user is None or not user.has_usable_password():
+    if user is None:
         return False
     path = reverse(
         "password_reset_confirm",

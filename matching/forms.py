@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from crispy_forms_gds.fields import DateInputField
 from crispy_forms_gds.helper import FormHelper
 from crispy_forms_gds.layout import HTML, Field, Fieldset, Layout, Size, Submit
 from django import forms
 from django.utils import timezone
 
+from buddying.formfields import DateField, GovukFormMixin, ModelChoiceField, ModelMultipleChoiceField
 from buddying.models import ExpertiseArea, Region, ServiceLine, Trust
 from matching.engine import TEAM_SIZE_DEFAULT, EngineInputError, MatchSettings
 from matching.engine.types import CRITERIA, CRITERION_LABELS
@@ -39,7 +39,7 @@ def _number(
     )
 
 
-class MatchSettingsForm(forms.Form):
+class MatchSettingsForm(GovukFormMixin, forms.Form):
     """Weights (any non-negative numbers; only their ratios matter) and the geography band."""
 
     def __init__(
@@ -189,15 +189,16 @@ class WaveForm(MatchSettingsForm):
         self.helper.layout.fields.insert(1, Field.radios("method", legend_size=Size.MEDIUM))
 
 
-class FrameworkForm(forms.Form):
+class FrameworkForm(GovukFormMixin, forms.Form):
     name = forms.CharField(label="Name", max_length=200)
-    term_start = DateInputField(label="Term starts")
-    term_end = DateInputField(label="Term ends")
-    lots = forms.ModelMultipleChoiceField(
+    term_start = DateField(label="Term starts", name="the date the term starts")
+    term_end = DateField(label="Term ends", name="the date the term ends")
+    lots = ModelMultipleChoiceField(
         label="Lots: the expertise areas the framework covers",
         queryset=ExpertiseArea.objects.all(),
-        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Select at least one lot: the expertise areas the framework covers"},
     )
+    error_names = {"name": "a name for the framework", "lots": "lots"}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -224,23 +225,27 @@ class FrameworkForm(forms.Form):
             Submit("submit", "Create framework"),
         )
 
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"].strip()
+        if Framework.objects.filter(name__iexact=name).exists():
+            raise forms.ValidationError(f"A framework called {name} already exists: choose another name")
+        return name
+
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
         start, end = cleaned.get("term_start"), cleaned.get("term_end")
         if start and end and end < start:
-            self.add_error("term_end", "The term must end on or after it starts")
+            self.add_error("term_end", "The date the term ends must be the same as or after the date it starts")
         return cleaned
 
     def fees(self) -> dict[str, Any]:
         return {tier: self.cleaned_data[f"fee_{tier}"] for tier, _label in CommitmentTier.choices}
 
 
-class PoolApplicationForm(forms.Form):
+class PoolApplicationForm(GovukFormMixin, forms.Form):
     """A declaration to join the pool: expertise offered with evidence, capacity, travel, services, incentives."""
 
-    trust = forms.ModelChoiceField(
-        label="Trust to nominate", queryset=Trust.objects.none(), empty_label="Choose a trust"
-    )
+    trust = ModelChoiceField(label="Trust to nominate", queryset=Trust.objects.none(), empty_label="Choose a trust")
     max_concurrent_arrangements = forms.IntegerField(
         label="Most trusts you could support at once",
         min_value=1,
@@ -263,12 +268,14 @@ class PoolApplicationForm(forms.Form):
     incentive = forms.ChoiceField(
         label="Incentives", choices=PoolApplication.Incentive.choices, widget=forms.RadioSelect
     )
-    services = forms.ModelMultipleChoiceField(
-        label="Services you run",
-        queryset=ServiceLine.objects.all(),
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-    )
+    services = ModelMultipleChoiceField(label="Services you run", queryset=ServiceLine.objects.all(), required=False)
+    error_names = {
+        "trust": "the trust to nominate",
+        "max_concurrent_arrangements": "the most trusts you could support at once",
+        "senior_staff_days_per_month": "the senior staff days a month you can give",
+        "max_travel_minutes": "the furthest travel you will accept, in minutes",
+        "incentive": "the incentives the trust needs",
+    }
 
     STRENGTHS = [("", "Not offered"), *((str(n), f"{n} out of 5") for n in range(1, 6))]
 
@@ -336,23 +343,34 @@ class PoolApplicationForm(forms.Form):
         ]
 
 
-class AccreditForm(forms.Form):
-    until = DateInputField(label="Accredited until")
+class AccreditForm(GovukFormMixin, forms.Form):
+    until = DateField(label="Accredited until", name="the date the accreditation ends")
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, framework: Framework, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.framework = framework
+        self.fields["until"].help_text = (
+            f"On or before {framework.term_end:%-d %B %Y}, when the term of {framework.name} ends. "
+            f"For example, {framework.term_end:%-d %-m %Y}"
+        )
         self.helper = FormHelper()
         self.helper.layout = Layout(Field("until"), Submit("submit", "Accredit"))
 
     def clean_until(self) -> Any:
         until = self.cleaned_data["until"]
         if until < timezone.localdate():
-            raise forms.ValidationError("The accreditation cannot expire before it starts (today)")
+            raise forms.ValidationError("The date the accreditation ends must be today or in the future")
+        if until > self.framework.term_end:
+            raise forms.ValidationError(
+                f"The date the accreditation ends must be on or before {self.framework.term_end:%-d %B %Y}, "
+                f"when the term of {self.framework.name} ends"
+            )
         return until
 
 
-class ReasonForm(forms.Form):
+class ReasonForm(GovukFormMixin, forms.Form):
     reason = forms.CharField(label="Reason", widget=forms.Textarea)
+    error_names = {"reason": "the reason"}
 
     def __init__(self, *args: Any, submit: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -360,9 +378,9 @@ class ReasonForm(forms.Form):
         self.helper.layout = Layout(Field.textarea("reason", rows=3), Submit("submit", submit))
 
 
-class PoolFilterForm(forms.Form):
+class PoolFilterForm(GovukFormMixin, forms.Form):
     region = forms.ChoiceField(label="Region", choices=[("", "All regions"), *Region.choices], required=False)
-    area = forms.ModelChoiceField(
+    area = ModelChoiceField(
         label="Expertise", queryset=ExpertiseArea.objects.all(), required=False, empty_label="All areas"
     )
     spare_only = forms.BooleanField(label="Only members with spare capacity", required=False)

@@ -46,7 +46,7 @@ def framework_create(request: HttpRequest) -> HttpResponse:
                 fees=form.fees(),
             )
         except PoolError as error:
-            form.add_error(None, str(error))
+            form.add_error(error.field, str(error))
         else:
             messages.success(request, "Framework created as a draft")
             return redirect(framework)
@@ -61,6 +61,8 @@ def framework_detail(request: HttpRequest, pk: int) -> HttpResponse:
     applications = framework.applications.select_related("trust").order_by("status", "trust__name")
     if not regulator:
         applications = applications.filter(trust_id=request.user.trust_id)
+    today = timezone.localdate()
+    next_status = Framework.NEXT_STATUS.get(framework.status)
     return render(
         request,
         "matching/framework_detail.html",
@@ -69,7 +71,10 @@ def framework_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "applications": applications,
             "can_manage": regulator,
             "can_apply": can_apply(request.user),
-            "next_status": Framework.NEXT_STATUS.get(framework.status),
+            "next_status": next_status,
+            "next_status_label": Framework.Status(next_status).label if next_status else "",
+            "can_go_live": framework.term_start <= today <= framework.term_end,
+            "today": today,
         },
     )
 
@@ -128,7 +133,7 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "offered": application.offered.select_related("area"),
             "decisions": application.decisions.select_related("by"),
             "can_manage": can_run_matching(request.user),
-            "accredit_form": AccreditForm(initial={"until": application.framework.term_end}),
+            "membership": services.pool_membership_wording(application=application, day=timezone.localdate()),
         },
     )
 
@@ -149,8 +154,10 @@ def application_decide(request: HttpRequest, pk: int, action: str) -> HttpRespon
         raise Http404("Page not found.")
     form: AccreditForm | ReasonForm
     if action == "accredit":
-        form = AccreditForm(request.POST or None)
-        title, done = "Accredit", "Accredited: the trust is in the pool and in matching now"
+        form = AccreditForm(
+            request.POST or None, framework=application.framework, initial={"until": application.framework.term_end}
+        )
+        title, done = "Accredit", ""
     elif action in DECISIONS:
         service, title, done = DECISIONS[action]
         form = ReasonForm(request.POST or None, submit=title)
@@ -165,8 +172,12 @@ def application_decide(request: HttpRequest, pk: int, action: str) -> HttpRespon
             else:
                 service(application=application, by=request.user, reason=form.cleaned_data["reason"])
         except PoolError as error:
-            form.add_error(None, str(error))
+            form.add_error(error.field if error.field in form.fields else None, str(error))
         else:
+            if action == "accredit":
+                application.refresh_from_db()
+                wording = services.pool_membership_wording(application=application, day=timezone.localdate())
+                done = f"Accredited: the trust is {wording}"
             messages.success(request, done)
             return redirect(application)
     return render(request, "matching/pool_form.html", {"form": form, "title": title, "application": application})

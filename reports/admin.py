@@ -1,4 +1,6 @@
 from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html
 
 from reports.models import ExportJob, ExportRecord
 
@@ -29,6 +31,34 @@ class ExportJobAdmin(admin.ModelAdmin):
     list_display = ["created_at", "requested_by", "report", "file_format", "status", "progress", "rows_written"]
     list_filter = ["status", "report", "file_format"]
     list_select_related = ["requested_by"]
+    # The file is never served at a public URL (ExportsStorage has none; only reports.views.export_job_download
+    # gives it, to the person who asked), so the page names it and links to that view rather than the file itself,
+    # which Django admin would try to link to and fail.
+    fields = [
+        "requested_by",
+        "report",
+        "file_format",
+        "filters",
+        "status",
+        "progress",
+        "total_rows",
+        "rows_written",
+        "file_name",
+        "download_name",
+        "error",
+        "created_at",
+        "started_at",
+        "finished_at",
+    ]
+    readonly_fields = fields
+
+    @admin.display(description="file")
+    def file_name(self, job: ExportJob) -> str:
+        if not job.file:
+            return "No file yet"
+        return format_html(
+            '{} (<a href="{}">the export\'s page</a>)', job.file.name, reverse("reports:export-job", args=[job.pk])
+        )
 
     def has_add_permission(self, request):
         return False

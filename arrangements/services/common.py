@@ -129,6 +129,7 @@ def _apply(arrangement: Arrangement, transition: Transition, *, by: User, detail
         arrangement.agreed_at = now
     if transition.target in {"completed", "terminated", "declined"}:
         arrangement.ended_at = now
+        arrangement.next_review_due = None  # an ended arrangement has no next review (register, reminders, pages)
     arrangement._change_reason = f"{transition.verb} by {by.username}"
     arrangement.save()
     _refresh_buddy_state(arrangement)

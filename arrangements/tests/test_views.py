@@ -133,7 +133,7 @@ def test_a_proposal_with_the_end_before_the_start_is_a_field_error(client, regul
             "planned_end_2": "2027",
         },
     )
-    assert "The planned end must be on or after the planned start" in response.content.decode()
+    assert "The planned end date must be the same as or after the planned start date" in response.content.decode()
     assert not Arrangement.objects.exists()
 
 

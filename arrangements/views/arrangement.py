@@ -62,7 +62,12 @@ def propose(request: HttpRequest) -> HttpResponse:
             lead = data["lead_buddy"]
             buddies = [BuddySpec(buddy=lead, role=ArrangementBuddy.Role.LEAD, from_pool=lead.pk in in_pool)]
             buddies += [
-                BuddySpec(buddy=trust, role=ArrangementBuddy.Role.ISSUE_SPECIFIC, from_pool=trust.pk in in_pool)
+                BuddySpec(
+                    buddy=trust,
+                    role=ArrangementBuddy.Role.ISSUE_SPECIFIC,
+                    areas=tuple(data["issue_buddy_areas"][trust]),
+                    from_pool=trust.pk in in_pool,
+                )
                 for trust in data["issue_buddies"]
             ]
             try:

@@ -511,8 +511,11 @@ def test_regulators_see_everyone_with_role_trust_and_last_sign_in(
 ):
     executive.last_login = dt.datetime(2026, 11, 20, 9, 30, tzinfo=dt.UTC)
     executive.save()
+    other_executive.set_unusable_password()
+    other_executive.save()
     client.force_login(regulator)
     page = client.get(reverse("people")).content.decode()
+    assert page.count("No password yet") == 1
     for person in (regulator, executive, other_executive):
         assert person.display_name in page
     assert own_trust.name in page

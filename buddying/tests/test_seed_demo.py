@@ -61,10 +61,10 @@ def test_every_account_is_printed_once_with_its_role_and_trust_and_can_sign_in(c
     assert set(User.objects.values_list("role", flat=True)) == set(User.Role.values)
     # Every person the demo made is printed: the rest have no password and say so.
     for user in User.objects.all():
-        assert (f"username {user.username}," in output) == user.has_usable_password(), user.username
+        assert (f"username {user.username}, password " in output) == user.has_usable_password(), user.username
         if not user.has_usable_password():
-            assert f": {user.username}\n" in output + "\n"
-    assert "cannot sign in" in output
+            assert f": username {user.username}, email {user.email}\n" in output + "\n"
+    assert "They have no password yet" in output
     # Everyone has a name and an email.
     assert not User.objects.filter(first_name="").exists()
     assert not User.objects.filter(email="").exists()

@@ -220,7 +220,7 @@ def test_culture_scores_outside_0_to_10_are_field_errors(client, executive, own_
         "values_statement": "Kind",
     }
     response = client.post(reverse("trust-culture-edit", kwargs={"ods_code": "RA1"}), data)
-    assert "less than or equal to 10" in response.content.decode()
+    assert "must be 10 or less" in response.content.decode()
     data["compassionate_inclusive"] = "7.5"
     assert client.post(reverse("trust-culture-edit", kwargs={"ods_code": "RA1"}), data).status_code == 302
     assert float(own_trust.culture.compassionate_inclusive) == 7.5

@@ -12,6 +12,7 @@ from matching.services.pool import (
     pool_membership_reinstate,
     pool_membership_suspend,
     pool_membership_withdraw,
+    pool_membership_wording,
     veto_add,
 )
 from matching.services.results import shortlist_json
@@ -40,6 +41,7 @@ __all__ = [
     "pool_membership_reinstate",
     "pool_membership_suspend",
     "pool_membership_withdraw",
+    "pool_membership_wording",
     "shortlist_json",
     "shortlist_run",
     "team_run",

@@ -8,6 +8,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from buddying.formfields import upper_first
 from buddying.models import Trust, User
 from buddying.notifications import notify
 from matching.models import (
@@ -44,7 +45,12 @@ def capacity_update(*, trust: Trust, **fields: Any) -> BuddyCapacity:
 
 
 class PoolError(Exception):
-    """A refused pool action; the message is one plain sentence for the person who tried it."""
+    """A refused pool action; the message is one plain sentence for the person who tried it. `field` names the
+    form field the message is about, when there is one, so the form shows it there."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 def _sync_capacity_from(application: PoolApplication) -> None:
@@ -61,8 +67,15 @@ def _sync_capacity_from(application: PoolApplication) -> None:
 @transaction.atomic
 def framework_create(*, by: User, name: str, term_start, term_end, lots, fees: dict[str, Any]) -> Framework:  # type: ignore[no-untyped-def]
     if term_end < term_start:
-        raise PoolError("The framework must end on or after it starts")
-    framework = Framework.objects.create(name=name, term_start=term_start, term_end=term_end, created_by=by)
+        raise PoolError("The date the term ends must be the same as or after the date it starts", field="term_end")
+    taken = PoolError(f"A framework called {name} already exists: choose another name", field="name")
+    if Framework.objects.filter(name__iexact=name).exists():
+        raise taken
+    try:
+        with transaction.atomic():
+            framework = Framework.objects.create(name=name, term_start=term_start, term_end=term_end, created_by=by)
+    except IntegrityError:
+        raise taken from None  # created by someone else since the check
     framework.lots.set(lots)
     FeeScale.objects.bulk_create(FeeScale(framework=framework, tier=tier, annual_fee=fee) for tier, fee in fees.items())
     return framework
@@ -75,6 +88,17 @@ def framework_advance(*, framework: Framework, by: User) -> Framework:
     target = Framework.NEXT_STATUS.get(locked.status)
     if target is None:
         raise PoolError("An expired framework cannot change")
+    today = timezone.localdate()
+    if target == Framework.Status.LIVE and today < locked.term_start:
+        raise PoolError(
+            f"{locked.name} cannot go live before its term starts on {locked.term_start:%-d %B %Y}: "
+            "it stays in evaluation until then"
+        )
+    if target == Framework.Status.LIVE and today > locked.term_end:
+        raise PoolError(
+            f"{locked.name} cannot go live: its term ended on {locked.term_end:%-d %B %Y}. "
+            "Create a new framework for a new term"
+        )
     locked.status = target
     locked._history_user = by  # read by django-simple-history: who moved it on, and when
     locked._change_reason = f"Moved to {locked.get_status_display().lower()}"
@@ -152,6 +176,30 @@ def _pool_notify(application: PoolApplication, *, by: User | None, subject: str,
     notify(recipients=people.order_by("pk"), subject=subject, body=body, url=application.get_absolute_url())
 
 
+def pool_membership_wording(*, application: PoolApplication, day: Any) -> str:
+    """Whether the trust is in matching on `day`, and if not, when it will be or why not: one truthful phrase
+    ("in the pool and in matching now", "joins matching when X goes live", ...), for the page and messages.
+
+    In matching means what matching.models.PoolApplicationQuerySet.accredited_on means: accredited, not expired,
+    in a live framework whose term covers the day."""
+    framework = application.framework
+    if application.status == PoolApplication.Status.SUSPENDED:
+        return "not in matching while the membership is suspended"
+    if application.status != PoolApplication.Status.ACCREDITED:
+        return "not in matching: the trust is not an accredited member"
+    if application.accredited_until is not None and application.accredited_until < day:
+        return f"not in matching: the accreditation ended on {application.accredited_until:%-d %B %Y}"
+    if framework.status == Framework.Status.EXPIRED or framework.term_end < day:
+        return f"not in matching: the term of {framework.name} ended on {framework.term_end:%-d %B %Y}"
+    if framework.status != Framework.Status.LIVE:
+        when = f", on or after {framework.term_start:%-d %B %Y}" if framework.term_start > day else ""
+        return f"in the pool; joins matching when {framework.name} goes live{when}"
+    if framework.term_start > day:
+        starts = f"{framework.term_start:%-d %B %Y}"
+        return f"in the pool; joins matching when the term of {framework.name} starts on {starts}"
+    return "in the pool and in matching now"
+
+
 def _decide(application: PoolApplication, *, allowed_from: set[str], by: User) -> PoolApplication:
     locked = PoolApplication.objects.select_for_update().select_related("trust", "framework").get(pk=application.pk)
     if locked.status not in allowed_from:
@@ -172,7 +220,13 @@ def pool_application_accredit(*, application: PoolApplication, by: User, until: 
         )
     today = timezone.localdate()
     if until < today:
-        raise PoolError("The accreditation must last until today or later")
+        raise PoolError("The date the accreditation ends must be today or in the future", field="until")
+    if until > locked.framework.term_end:
+        raise PoolError(
+            f"The date the accreditation ends must be on or before {locked.framework.term_end:%-d %B %Y}, "
+            f"when the term of {locked.framework.name} ends",
+            field="until",
+        )
     locked.status = PoolApplication.Status.ACCREDITED
     locked.accredited_on, locked.accredited_until = today, until
     locked.decided_by, locked.decided_at = by, timezone.now()
@@ -186,7 +240,7 @@ def pool_application_accredit(*, application: PoolApplication, by: User, until: 
         by=by,
         subject=f"{locked.trust.name} accredited to {locked.framework.name}",
         body=f"{locked.trust.name} is an accredited member of the {locked.framework.name} pool until "
-        f"{until:%d %B %Y}, and may now be called off to buddy a trust in difficulty.",
+        f"{until:%-d %B %Y}. {upper_first(pool_membership_wording(application=locked, day=today))}.",
     )
     return locked
 

@@ -347,7 +347,7 @@ def test_an_executive_applies_with_a_form_and_gets_clear_errors(client, executiv
         f"evidence_{finance.pk}": "",
     }
     page = client.post(url, bad).content.decode()
-    assert "Ensure this value is greater than or equal to 0" in page
+    assert "The senior staff days a month you can give must be 0 or more" in page
     assert "Give evidence for your strength in finance" in page
     assert not PoolApplication.objects.exists()
     good = {**bad, "senior_staff_days_per_month": "6", f"evidence_{finance.pk}": "Top decile on cost per case"}
@@ -364,7 +364,7 @@ def test_an_expiry_before_today_is_a_form_error(client, regulator, registry, fra
         reverse("matching:application-decide", args=[application.pk, "accredit"]),
         {"until_0": "1", "until_1": "1", "until_2": "2020"},
     )
-    assert "cannot expire before it starts" in response.content.decode()
+    assert "The date the accreditation ends must be today or in the future" in response.content.decode()
     assert PoolApplication.objects.get(pk=application.pk).status == "submitted"
 
 

@@ -78,7 +78,7 @@ def test_a_negative_weight_is_a_clear_error_and_runs_nothing(client, regulator, 
     client.force_login(regulator)
     response = client.post(reverse("matching:explorer", kwargs={"ods_code": "RS9"}), _form(weight_geography="-5"))
     assert response.status_code == 200
-    assert "Ensure this value is greater than or equal to 0" in response.content.decode()
+    assert "must be 0 or more" in response.content.decode()
     assert not MatchRun.objects.exists()
 
 

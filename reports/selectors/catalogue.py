@@ -16,6 +16,7 @@ from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
 from arrangements.models import Arrangement, Input, TermsOfReference
+from buddying.formatting import money
 from buddying.models import ExpertiseArea, ImprovementNeed, Trust
 from matching.models import Framework
 from matching.selectors import pool_members
@@ -171,7 +172,7 @@ def register_build(chunk: list[tuple[Any, ...]], context: Context) -> list[tuple
                 started,
                 ended,
                 days if days >= 0 else None,  # none before it has started
-                next_review_due,
+                next_review_due if status in REVIEWED_STATUSES else None,  # none once it has ended
                 RAG_LABELS[rag] if rag else "",
                 agreed.get(pk),
                 fees,
@@ -188,6 +189,9 @@ def register_build(chunk: list[tuple[Any, ...]], context: Context) -> list[tuple
 
 
 # Review compliance.
+
+# An arrangement has a next review only while it runs: once completed, ended early or declined, none is due.
+REVIEWED_STATUSES = frozenset({"active", "paused"})
 
 REVIEW_COLUMNS = (
     Column("reference", "Reference", "int", 10),
@@ -234,7 +238,7 @@ def review_build(chunk: list[dict[str, Any]], context: Context) -> list[tuple[An
                 STATUS_LABELS[row["status"]],
                 done,
                 last,
-                row["next_review_due"],
+                row["next_review_due"] if row["status"] in REVIEWED_STATUSES else None,
                 state,
                 overdue,
             )
@@ -414,14 +418,14 @@ def vfm_summary(queryset: QuerySet[Arrangement], context: Context) -> list[tuple
     totals = vfm_totals(queryset)
     saving = totals["consultancy"] - totals["total"]
     return [
-        ("Agreed fees (latest terms)", f"£{totals['agreed']:,.2f}"),
+        ("Agreed fees (latest terms)", money(totals["agreed"])),
         (
             "Costs recorded",
-            f"£{totals['total']:,.2f} (fees £{totals['fees']:,.2f}, travel £{totals['travel']:,.2f}, "
-            f"backfill £{totals['backfill']:,.2f})",
+            f"{money(totals['total'])} (fees {money(totals['fees'])}, travel {money(totals['travel'])}, "
+            f"backfill {money(totals['backfill'])})",
         ),
-        ("A consultancy would have charged", f"£{totals['consultancy']:,.2f}"),
-        ("Saving against the consultancy estimate", f"£{saving:,.2f}"),
+        ("A consultancy would have charged", money(totals["consultancy"])),
+        ("Saving against the consultancy estimate", money(saving)),
     ]
 
 

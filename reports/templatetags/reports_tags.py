@@ -1,10 +1,11 @@
 import datetime as dt
-from decimal import Decimal
 from typing import Any
 
 from django import template
 from django.contrib.humanize.templatetags.humanize import intcomma
 from django.utils.dateformat import format as format_date
+
+from buddying.formatting import money
 
 register = template.Library()
 
@@ -17,7 +18,7 @@ def cell(value: Any, kind: str) -> str:
     if value is None or value == "":
         return DASH
     if kind == "money":
-        return f"£{Decimal(value):,.2f}"
+        return money(value)
     if kind == "date" and isinstance(value, dt.date):
         return format_date(value, "j M Y")
     if kind == "int":

@@ -29,8 +29,9 @@ class Command(ServiceCommand):
         others = [account for account in accounts if not account.password]
         if others:
             self.stdout.write(
-                f"Other demo people ({len(others)}), named in arrangements; they have no password and cannot sign in:"
+                f"Other demo people ({len(others)}), named in arrangements. They have no password yet: to act as one, "
+                "use 'Forgotten your password?' with their email (make run prints the email in its console):"
             )
             for account in others:
                 trust = f" for {account.trust_name}" if account.trust_name else ""
-                self.stdout.write(f"  {account.role}{trust}: {account.username}")
+                self.stdout.write(f"  {account.role}{trust}: username {account.username}, email {account.email}")
