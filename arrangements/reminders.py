@@ -19,6 +19,7 @@ from arrangements import selectors
 from arrangements.models import Arrangement, Reminder
 from arrangements.notifications import arrangement_people, notify
 from arrangements.services import missing_signatures
+from buddying import outbox
 from buddying.models import Notification
 
 logger = logging.getLogger(__name__)
@@ -95,11 +96,11 @@ def reminders_sweep(*, today: dt.date | None = None) -> SweepResult:
         )[:1000]
     )
     for reminder in claimed:
-        transaction.on_commit(lambda pk=reminder.pk: send_reminder.delay(pk), robust=True)
+        outbox.enqueue(send_reminder, reminder.pk)
     for pk in unsent:
-        transaction.on_commit(lambda pk=pk: send_reminder.delay(pk), robust=True)
+        outbox.enqueue(send_reminder, pk)
     if emails:
-        transaction.on_commit(lambda: send_notification_emails.delay(emails), robust=True)
+        outbox.enqueue(send_notification_emails, emails)
     logger.info("Reminder sweep for %s: %d claimed, %d re-queued", today, len(claimed), len(unsent))
     return SweepResult(claimed=len(claimed), requeued_reminders=len(unsent), requeued_emails=len(emails))
 

@@ -616,3 +616,40 @@ class SignupInvitation(models.Model):
     def is_open(self) -> bool:
         """Can still be sent again or cancelled (waiting or expired)."""
         return self.used_at is None and self.cancelled_at is None
+
+
+class OutboxMessageQuerySet(models.QuerySet["OutboxMessage"]):
+    def pending(self) -> OutboxMessageQuerySet:
+        """Not yet handed to the broker (buddying.outbox sends them, oldest first)."""
+        return self.filter(sent_at__isnull=True)
+
+
+class OutboxMessage(models.Model):
+    """A Celery task to send, written in the same transaction as the change that asked for it.
+
+    buddying.outbox.enqueue writes it and hands it to the broker once the transaction commits; if Redis is
+    down it stays here and the periodic `send_outbox` task (or the next successful enqueue) sends it later.
+    """
+
+    task_name = models.CharField(max_length=200)
+    args = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+
+    objects = OutboxMessageQuerySet.as_manager()
+
+    class Meta:
+        indexes = [
+            # outbox_send and the backlog check on each enqueue read the pending messages, oldest first.
+            models.Index(fields=["id"], condition=Q(sent_at__isnull=True), name="outbox_pending_idx"),
+            # outbox_send deletes sent messages after a week.
+            models.Index(fields=["sent_at"], condition=Q(sent_at__isnull=False), name="outbox_sent_idx"),
+        ]
+
+    def __str__(self) -> str:
+        state = "sent" if self.sent_at else "waiting"
+        arguments = ", ".join(repr(arg) for arg in self.args)
+        return f"{self.task_name}({arguments}), {state}"

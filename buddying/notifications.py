@@ -13,6 +13,7 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
+from buddying import outbox
 from buddying.models import Notification, User
 
 
@@ -25,9 +26,9 @@ def notify(*, recipients: Iterable[User], subject: str, body: str, url: str) -> 
     if ids:
         from buddying.tasks import send_notification_emails
 
-        # robust: a broker outage must not fail the save that caused the notification; the daily
-        # sweep sends any email still unsent once the broker is back.
-        transaction.on_commit(lambda: send_notification_emails.delay(ids), robust=True)
+        # Through the outbox: a Redis outage neither fails nor slows the save that caused the notification;
+        # the emails go out once Redis is back.
+        outbox.enqueue(send_notification_emails, ids)
     return created
 
 

@@ -13,6 +13,7 @@ import dj_database_url
 from celery.schedules import crontab
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
+from whitenoise.compress import Compressor
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -70,7 +71,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     # WhiteNoise serves static files in development too, the same way as in production.
     "whitenoise.runserver_nostatic",
-    "django.contrib.staticfiles",
+    # django.contrib.staticfiles, leaving the front-end packages' sources out of collectstatic.
+    "buddying.static_files.BuddyingStaticFilesConfig",
     "django.contrib.humanize",
     "crispy_forms",
     "crispy_forms_gds",
@@ -164,7 +166,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 NODE_MODULES = BASE_DIR / "node_modules"
 STATICFILES_DIRS = [
     BASE_DIR / "static",
@@ -193,6 +195,8 @@ WHITENOISE_USE_FINDERS = (
     and "Manifest" not in STORAGES["staticfiles"]["BACKEND"]
 )
 WHITENOISE_AUTOREFRESH = DEBUG
+# Source maps are read only by a developer's browser tools: compressing them doubled collectstatic's time.
+WHITENOISE_SKIP_COMPRESS_EXTENSIONS = [*Compressor.SKIP_COMPRESS_EXTENSIONS, "map"]
 
 # Uploaded and generated files. Large report exports are written under EXPORTS_DIR by a worker and
 # served only through a permission-checked view (reports.views), never at a public URL.
@@ -312,15 +316,31 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = 120
 CELERY_TASK_TIME_LIMIT = 180
-# A save must never hang on a Redis outage: fail fast, the caller decides what to do.
-CELERY_BROKER_CONNECTION_TIMEOUT = 2
-CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 5, "max_retries": 1}
+# A save must never wait on a Redis outage. Tasks are enqueued through the outbox (buddying.outbox), which
+# publishes once with these timeouts and no retries, and keeps the task in the database if that fails: a refused
+# connection fails in milliseconds, an unreachable host in a second. Workers and beat reconnect on their own
+# (CELERY_BROKER_CONNECTION_MAX_RETRIES, the default 100, with back-off).
+CELERY_BROKER_CONNECTION_TIMEOUT = 1
+CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 3, "max_retries": 0}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.5, "interval_max": 0.5}
+# The result backend retries 20 times a second apart by default: a `.delay()` outside the outbox would hang a
+# request for 20 s. The outbox sends with ignore_result, so only code that awaits a result uses the backend.
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 1
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {
+    "retry_policy": {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
+}
+# How often beat sends what a Redis outage left in the outbox (buddying.tasks.send_outbox).
+OUTBOX_SEND_SECONDS = env_int("OUTBOX_SEND_SECONDS", 60)
+if not 1 <= OUTBOX_SEND_SECONDS <= 3600:
+    raise ImproperlyConfigured(f"OUTBOX_SEND_SECONDS must be from 1 to 3600 seconds, not {OUTBOX_SEND_SECONDS}")
+# Beat keeps its last-run times in this file; one beat process per deployment.
+CELERY_BEAT_SCHEDULE_FILENAME = env_str("CELERY_BEAT_SCHEDULE_FILE", str(BASE_DIR / "celerybeat-schedule"))
 # One beat process runs this, in UTC. The sweep works on Europe/London dates and windows of days,
 # so the hour it runs at, and clock changes, do not change what it sends.
 CELERY_BEAT_SCHEDULE = {
     "daily-reminder-sweep": {"task": "arrangements.tasks.sweep_reminders", "schedule": crontab(hour=6, minute=30)},
+    "send-outbox": {"task": "buddying.tasks.send_outbox", "schedule": float(OUTBOX_SEND_SECONDS)},
 }
 
 LOGGING = {

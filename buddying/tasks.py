@@ -5,6 +5,15 @@ from celery import shared_task
 from buddying import notifications, services
 
 
+@shared_task(ignore_result=True)
+def send_outbox() -> int:
+    """Send the tasks still waiting in the outbox (a Redis outage), oldest first. Run by beat every
+    OUTBOX_SEND_SECONDS and asked for by the first successful enqueue after an outage."""
+    from buddying import outbox
+
+    return outbox.outbox_send()
+
+
 @shared_task(acks_late=True, autoretry_for=(Exception,), retry_backoff=True, retry_backoff_max=600, max_retries=8)
 def send_notification_emails(notification_ids: list[int]) -> int:
     """Email notifications not yet emailed (row locks: two deliveries send each email once)."""

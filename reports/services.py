@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from buddying import outbox
 from buddying.models import User
 from reports import exports, selectors
 from reports.filters import apply_filters, filters_from_json
@@ -90,9 +91,9 @@ def export_job_create(
 def _enqueue(job: ExportJob) -> None:
     from reports.tasks import run_export
 
-    # robust: if the broker is down the export stays "waiting to start" and can be started again;
-    # the request that asked for it must not fail.
-    transaction.on_commit(lambda: run_export.delay(job.pk), robust=True)
+    # Through the outbox: if Redis is down the export waits to start and starts once Redis is back;
+    # the request that asked for it neither fails nor waits.
+    outbox.enqueue(run_export, job.pk)
 
 
 def export_job_restart(*, job: ExportJob) -> bool:

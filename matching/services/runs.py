@@ -12,6 +12,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from buddying import outbox
 from buddying.models import Trust, User
 from matching import engine, selectors
 from matching.engine import TEAM_SIZE_DEFAULT, EngineInputError, MatchSettings
@@ -202,9 +203,9 @@ def wave_run_create(
     else:
         from matching.tasks import run_wave_allocation
 
-        # robust: if the broker is down the run stays "waiting to start" and can be started again;
-        # the request that created it must not fail.
-        transaction.on_commit(lambda: run_wave_allocation.delay(run.pk), robust=True)
+        # Through the outbox: if Redis is down the run waits to start and starts once Redis is back;
+        # the request that created it neither fails nor waits.
+        outbox.enqueue(run_wave_allocation, run.pk)
     return run
 
 
@@ -219,7 +220,7 @@ def wave_run_restart(*, run: MatchRun) -> bool:
         return False
     from matching.tasks import run_wave_allocation
 
-    transaction.on_commit(lambda: run_wave_allocation.delay(run.pk), robust=True)
+    outbox.enqueue(run_wave_allocation, run.pk)
     return True
 
 
