@@ -41,3 +41,6 @@ urlpatterns = [
     path("reports/", include("reports.urls")),
     path("admin/", admin.site.urls),
 ]
+
+# Any error a view or middleware leaves unhandled: a database outage is the 503 page (buddying.unavailable).
+handler500 = "buddying.unavailable.server_error"
