@@ -9,7 +9,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 # Development server settings: debug on, embedded SQLite, tasks in-process (no Redis needed).
 RUN_ENV := DEBUG=1
 
-.PHONY: help run test test-browser lint fmt typecheck bench migrations-check services chromium pdf-libs node assets venv dev clean
+.PHONY: help run serve test test-browser lint fmt typecheck bench migrations-check services chromium pdf-libs node assets venv dev clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-18s %s\n", $$1, $$2}'
@@ -48,6 +48,9 @@ run: venv assets pdf-libs ## Start the service on http://127.0.0.1:8000 with dem
 	$(RUN_ENV) $(PY) manage.py migrate --noinput
 	$(RUN_ENV) $(PY) manage.py seed_demo
 	$(RUN_ENV) $(PY) manage.py runserver 127.0.0.1:8000
+
+serve: venv ## Production on one machine: gunicorn, a Celery worker and beat together (README: Production); Ctrl-C stops all
+	$(PY) deploy/serve.py
 
 services: ## Start PostgreSQL and Redis on 127.0.0.1 if they are down
 	@pg_isready -q -h 127.0.0.1 -p 5432 || pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start
