@@ -9,7 +9,7 @@ from decimal import Decimal
 from django.contrib.auth.hashers import make_password
 from django.utils import timezone
 
-from arrangements import services
+from arrangements import selectors, services
 from arrangements.services import BuddySpec
 from buddying.models import Notification, Trust, User
 
@@ -46,6 +46,9 @@ def demo_arrangements_create(*, seed: int) -> None:
         .exclude(trust_type="ambulance")
         .order_by("ods_code")
     )
+    # Buddies with room: agreeing one with no free capacity needs a stated reason (services.arrangement_agree).
+    room = selectors.free_capacity(trusts=strong)
+    strong = [trust for trust in strong if room[trust.pk].has_room]
     plans = [
         "active",
         "active",

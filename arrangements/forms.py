@@ -6,8 +6,10 @@ import datetime as dt
 from typing import Any, ClassVar
 
 from crispy_forms_gds.helper import FormHelper
-from crispy_forms_gds.layout import HTML, Field, Fieldset, Layout, Size, Submit
+from crispy_forms_gds.layout import HTML, Button, Field, Fieldset, Layout, Size, Submit
 from django import forms
+from django.db.models import QuerySet
+from django.utils import timezone
 
 from arrangements.models import Arrangement, Input, Milestone, Review, TermsOfReference
 from buddying.formfields import DateField, GovukFormMixin, ModelChoiceField, ModelMultipleChoiceField
@@ -519,3 +521,204 @@ class RespondForm(GovukFormMixin, forms.Form):
         if cleaned.get("answer") == "decline" and not cleaned.get("reason", "").strip():
             self.add_error("reason", "Say why your trust declines")
         return cleaned
+
+
+# Call-offs the regulator controls, and agreeing a proposal with the evidence in front ----------------------------
+
+
+def _reply_by_field(*, required: bool) -> DateField:
+    return DateField(
+        label="Reply by" if required else "Reply by (optional)",
+        name="the reply-by date",
+        required=required,
+        help_text="The trusts are reminded a few days before it; after it, those who have not answered show as "
+        "overdue. For example, 27 3 2027",
+    )
+
+
+def _not_in_the_past(value: dt.date | None) -> dt.date | None:
+    if value is not None and value < timezone.localdate():
+        raise forms.ValidationError("The reply-by date must be today or in the future")
+    return value
+
+
+def _invite_field() -> ModelMultipleChoiceField:
+    return ModelMultipleChoiceField(
+        label="Who to invite",
+        queryset=Trust.objects.none(),
+        to_field_name="ods_code",
+        error_messages={
+            "required": "Select at least one pool member to invite",
+            "invalid_choice": "Select pool members to invite from the list",
+            "invalid_pk_value": "Select pool members to invite from the list",
+            "invalid_list": "Select pool members to invite from the list",
+        },
+    )
+
+
+class CallOffInviteForm(CallOffStartForm):
+    """The call-off page once candidates are found: the start form's fields, who to invite and a reply-by date.
+    The checkboxes are drawn by the page (each with its fit check), so the error summary links to the first."""
+
+    invite = _invite_field()
+    reply_by = _reply_by_field(required=False)
+
+    def __init__(self, *args: Any, members: QuerySet[Trust], found_for: tuple[Trust, Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.found_for = found_for
+        self.fields["invite"].queryset = members
+        self.reply_by_helper = FormHelper()
+        self.reply_by_helper.form_tag = False
+        self.reply_by_helper.layout = Layout(Field("reply_by"))
+
+    def clean_reply_by(self) -> dt.date | None:
+        return _not_in_the_past(self.cleaned_data.get("reply_by"))
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        supported, framework = self.found_for
+        if cleaned.get("supported") not in (None, supported):
+            self.add_error("supported", "You changed the trust: find pool candidates again before sending invitations")
+        if cleaned.get("framework") not in (None, framework):
+            self.add_error(
+                "framework", "You changed the framework: find pool candidates again before sending invitations"
+            )
+        return cleaned
+
+
+class InviteMoreForm(GovukFormMixin, forms.Form):
+    invite = _invite_field()
+
+    def __init__(self, *args: Any, members: QuerySet[Trust], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["invite"].queryset = members
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+    def specs(self) -> list[Any]:
+        """Those chosen, invited as issue-specific buddies: the call-off makes one of those who say yes the lead if
+        no lead does."""
+        from arrangements.services import BuddySpec
+
+        return [BuddySpec(buddy=trust, role="issue-specific") for trust in self.cleaned_data["invite"]]
+
+
+class ReplyByForm(GovukFormMixin, forms.Form):
+    reply_by = _reply_by_field(required=True)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = _helper(Field("reply_by"), submit="Save the reply-by date")
+
+    def clean_reply_by(self) -> dt.date | None:
+        return _not_in_the_past(self.cleaned_data.get("reply_by"))
+
+
+class WithdrawInvitationForm(GovukFormMixin, forms.Form):
+    reason = forms.CharField(
+        label="Why is the invitation withdrawn?",
+        help_text="The trust is told",
+        widget=forms.Textarea,
+        max_length=2000,
+        error_messages={"required": "Enter why the invitation is withdrawn: the trust is told"},
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.layout = Layout(
+            Field.textarea("reason", rows=3), Button.warning("submit", "Withdraw the invitation")
+        )
+
+
+class PhoneAnswerForm(GovukFormMixin, forms.Form):
+    """An answer a trust gave by phone (or in a meeting), recorded for it by regulator staff."""
+
+    answer = forms.ChoiceField(
+        label="What did the trust answer?",
+        choices=[("accept", "Accepted"), ("decline", "Declined")],
+        widget=forms.RadioSelect,
+        error_messages={"required": "Select whether the trust accepted or declined"},
+    )
+    reason = forms.CharField(
+        label="Reason the trust gave (needed if it declined)", widget=forms.Textarea, required=False, max_length=2000
+    )
+    note = forms.CharField(
+        label="Note of the call",
+        help_text="Who gave the answer, their role, and when. For example: Dr A Patel, chief executive, by phone on "
+        "3 March at 10am",
+        widget=forms.Textarea,
+        max_length=2000,
+        error_messages={"required": "Enter a note of the call: who gave the answer, and when"},
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = _helper(
+            Field.radios("answer", legend_size=Size.SMALL, inline=True),
+            Field.textarea("reason", rows=3),
+            Field.textarea("note", rows=3),
+            submit="Record the answer",
+        )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if cleaned.get("answer") == "decline" and not cleaned.get("reason", "").strip():
+            self.add_error("reason", "Enter the reason the trust gave for declining")
+        return cleaned
+
+
+class CancelCallOffForm(GovukFormMixin, forms.Form):
+    reason = forms.CharField(
+        label="Why is the call-off cancelled?",
+        help_text="Every trust asked is told, and invitations not yet answered are withdrawn",
+        widget=forms.Textarea,
+        max_length=2000,
+        error_messages={"required": "Enter why the call-off is cancelled: every trust asked is told"},
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.layout = Layout(Field.textarea("reason", rows=3), Button.warning("submit", "Cancel the call-off"))
+
+
+class AgreeForm(GovukFormMixin, forms.Form):
+    """Agreeing a proposal. Where a buddy has no free capacity, agreeing needs the override and a reason."""
+
+    override = forms.BooleanField(required=False)
+    override_reason = forms.CharField(
+        label="Why agree although the buddy has no free capacity?",
+        help_text="Recorded in the arrangement's timeline",
+        widget=forms.Textarea,
+        required=False,
+        max_length=2000,
+    )
+
+    def __init__(self, *args: Any, full: list[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.full = full
+        self.helper = FormHelper()
+        if full:
+            self.fields["override"].label = f"Agree anyway, although {' and '.join(full)} " + (
+                "has no free capacity" if len(full) == 1 else "have no free capacity"
+            )
+            self.helper.layout = Layout(
+                Field.checkbox("override"), Field.textarea("override_reason", rows=3), Submit("submit", "Agree")
+            )
+        else:
+            del self.fields["override"], self.fields["override_reason"]
+            self.helper.layout = Layout(Submit("submit", "Agree"))
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if self.full and cleaned.get("override") and not cleaned.get("override_reason", "").strip():
+            self.add_error("override_reason", "Enter why you agree although the buddy has no free capacity")
+        return cleaned
+
+    @property
+    def capacity_override(self) -> str:
+        """The reason for agreeing a buddy with no free capacity; blank unless the override is ticked."""
+        if not self.full or not self.cleaned_data.get("override"):
+            return ""
+        return self.cleaned_data.get("override_reason", "").strip()

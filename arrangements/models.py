@@ -517,19 +517,45 @@ def next_review_due(*, started: dt.date, every_months: int, reviews_done: int) -
 
 
 class Response(models.TextChoices):
+    """The supported trust's answer to a call-off."""
+
     PENDING = "pending", "Waiting for an answer"
     ACCEPTED = "accepted", "Accepted"
     DECLINED = "declined", "Declined"
 
 
-class CallOff(models.Model):
-    """The regulator calls buddies off the framework for a challenged trust. Only a mutual yes, from the
-    invited buddies and from the trust itself, becomes a proposed arrangement: imposed buddies work worst."""
+class CallOffStatus(models.TextChoices):
+    INVITING = "inviting", "Waiting for answers"
+    AGREED = "agreed", "Agreed: arrangement proposed"
+    CANCELLED = "cancelled", "Cancelled"
 
-    class Status(models.TextChoices):
-        INVITING = "inviting", "Waiting for answers"
-        AGREED = "agreed", "Agreed: arrangement proposed"
-        CANCELLED = "cancelled", "Cancelled"
+
+class InvitationStatus(models.TextChoices):
+    PENDING = "pending", "Waiting for an answer"
+    ACCEPTED = "accepted", "Accepted"
+    DECLINED = "declined", "Declined"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+class CallOffReminderKind(models.TextChoices):
+    REPLY_DUE = "reply-due", "Answer due soon"
+    REPLY_OVERDUE = "reply-overdue", "Answer overdue"
+
+
+class CallOffQuerySet(models.QuerySet["CallOff"]):
+    def inviting(self) -> CallOffQuerySet:
+        return self.filter(status=CallOff.Status.INVITING)
+
+
+class CallOff(models.Model):
+    """The regulator calls buddies off the framework for a challenged trust. Only a yes from the trust itself and
+    from at least one invited buddy becomes a proposed arrangement: imposed buddies work worst.
+
+    It settles by itself once every invited buddy has answered, or when regulator staff go ahead with those who
+    said yes (the rest are withdrawn). One call-off per trust and framework waits for answers at a time, so
+    sending the same invitations twice creates nothing new."""
+
+    Status = CallOffStatus
 
     supported = models.ForeignKey(Trust, on_delete=models.PROTECT, related_name="call_offs")
     framework = models.ForeignKey("matching.Framework", on_delete=models.PROTECT, related_name="call_offs")
@@ -539,28 +565,46 @@ class CallOff(models.Model):
     title = models.CharField(max_length=200)
     tier = models.CharField(max_length=30, choices=Tier.choices)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.INVITING)
+    # A Europe/London date: the daily sweep reminds those still to answer before it and tells regulator staff after.
+    reply_by = models.DateField(null=True, blank=True)
     supported_response = models.CharField(max_length=20, choices=Response.choices, default=Response.PENDING)
     supported_reason = models.TextField(blank=True)
     supported_responded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    supported_responded_at = models.DateTimeField(null=True, blank=True)
+    # An answer the trust gave by phone, recorded for it by regulator staff, with their note of the call.
+    supported_recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    supported_phone_note = models.TextField(blank=True)
+    cancelled_reason = models.TextField(blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
     arrangement = models.OneToOneField(
         Arrangement, null=True, blank=True, on_delete=models.SET_NULL, related_name="call_off"
     )
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
 
+    objects = CallOffQuerySet.as_manager()
+
     class Meta:
         ordering = ["-created_at", "-pk"]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(status__in=["inviting", "agreed", "cancelled"]), name="call_off_status_valid"
-            ),
-            models.CheckConstraint(
-                condition=Q(supported_response__in=["pending", "accepted", "declined"]), name="call_off_response_valid"
-            ),
+            models.CheckConstraint(condition=_in("status", CallOffStatus), name="call_off_status_valid"),
+            models.CheckConstraint(condition=_in("supported_response", Response), name="call_off_response_valid"),
             models.CheckConstraint(
                 condition=~Q(status="agreed") | Q(arrangement__isnull=False), name="call_off_agreed_has_arrangement"
+            ),
+            # Sending the same invitations twice (a double click, the back button) finds this call-off instead.
+            models.UniqueConstraint(
+                fields=["supported", "framework"],
+                condition=Q(status="inviting"),
+                name="one_open_call_off_per_trust_and_framework",
+            ),
+            models.CheckConstraint(
+                condition=Q(supported_recorded_by__isnull=True) | ~Q(supported_phone_note=""),
+                name="call_off_phone_answer_has_note",
             ),
         ]
 
@@ -570,30 +614,118 @@ class CallOff(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("arrangements:call-off", kwargs={"pk": self.pk})
 
+    @property
+    def is_open(self) -> bool:
+        return self.status == self.Status.INVITING
+
+    def go_ahead_refusal(self, invitations: list[Invitation]) -> str:
+        """Why regulator staff cannot go ahead now (blank when they can): the trust itself and at least one
+        invited buddy must have said yes. Called by the call-off page and by the service that goes ahead."""
+        if not self.is_open:
+            return f"This call-off is {self.get_status_display().lower()}"
+        if self.supported_response != Response.ACCEPTED:
+            return f"{self.supported.name} has not said yes to these buddies yet"
+        if not any(invitation.status == Invitation.Status.ACCEPTED for invitation in invitations):
+            return "No invited buddy has said yes yet"
+        return ""
+
+    def is_overdue(self, today: dt.date) -> bool:
+        """The supported trust has not answered by the reply-by date."""
+        return (
+            self.is_open
+            and self.supported_response == Response.PENDING
+            and self.reply_by is not None
+            and today > self.reply_by
+        )
+
 
 class Invitation(models.Model):
+    Status = InvitationStatus
+
+    # Invitations that still count: a buddy already asked (and not withdrawn) is not invited again.
+    LIVE_STATUSES = (Status.PENDING, Status.ACCEPTED, Status.DECLINED)
+
     call_off = models.ForeignKey(CallOff, on_delete=models.CASCADE, related_name="invitations")
     trust = models.ForeignKey(Trust, on_delete=models.PROTECT, related_name="invitations")
     role = models.CharField(max_length=20, choices=ArrangementBuddy.Role.choices, default=ArrangementBuddy.Role.LEAD)
     areas = models.ManyToManyField(ExpertiseArea, blank=True, related_name="+")
-    status = models.CharField(max_length=20, choices=Response.choices, default=Response.PENDING)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
     reason = models.TextField(blank=True)
     responded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     responded_at = models.DateTimeField(null=True, blank=True)
+    # An answer the trust gave by phone, recorded for it by regulator staff, with their note of the call.
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    phone_note = models.TextField(blank=True)
+    invited_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["role", "trust__name"]
         constraints = [
             models.UniqueConstraint(fields=["call_off", "trust"], name="invitation_once_per_trust"),
-            models.CheckConstraint(
-                condition=Q(status__in=["pending", "accepted", "declined"]), name="invitation_status_valid"
-            ),
+            models.CheckConstraint(condition=_in("status", InvitationStatus), name="invitation_status_valid"),
             models.CheckConstraint(
                 condition=~Q(status="declined") | ~Q(reason=""), name="invitation_decline_has_reason"
+            ),
+            models.CheckConstraint(
+                condition=Q(recorded_by__isnull=True) | ~Q(phone_note=""), name="invitation_phone_answer_has_note"
             ),
         ]
 
     def __str__(self) -> str:
         return f"Invitation to {self.trust.name} ({self.get_status_display().lower()})"
+
+    def is_overdue(self, today: dt.date) -> bool:
+        """Not answered by the call-off's reply-by date."""
+        reply_by = self.call_off.reply_by
+        return (
+            self.status == self.Status.PENDING and self.call_off.is_open and reply_by is not None and today > reply_by
+        )
+
+
+class CallOffEvent(models.Model):
+    """A call-off's history: invitations, answers (and who recorded one given by phone), chases, withdrawals,
+    reply-by dates, cancelling and going ahead, each with who did it and for which trust."""
+
+    call_off = models.ForeignKey(CallOff, on_delete=models.CASCADE, related_name="events")
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    # The trust acted for or about (an answer recorded on its behalf, a chase, a withdrawal), if any.
+    trust = models.ForeignKey(Trust, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    happened_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-happened_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.happened_at:%d %b %Y %H:%M}: {self.title}"
+
+
+class CallOffReminder(models.Model):
+    """A reply-by reminder claimed before it is sent: the unique key makes it go out once in effect, as `Reminder`
+    does for arrangements. A new reply-by date is a new key, so moving the date reminds again."""
+
+    Kind = CallOffReminderKind
+
+    call_off = models.ForeignKey(CallOff, on_delete=models.CASCADE, related_name="reminders")
+    trust = models.ForeignKey(Trust, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    due_on = models.DateField()
+    sent_at = models.DateTimeField(default=timezone.now)
+    recipients = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-sent_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["call_off", "trust", "kind", "due_on"], name="call_off_reminder_once_per_party_and_date"
+            ),
+            models.CheckConstraint(condition=_in("kind", CallOffReminderKind), name="call_off_reminder_kind_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} for {self.trust.name} ({self.due_on:%d %b %Y})"

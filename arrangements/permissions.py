@@ -11,7 +11,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from arrangements.models import Arrangement, ArrangementQuerySet, CallOff
-from buddying.models import User
+from buddying.models import Trust, User
 from buddying.permissions import is_regulator_or_admin
 
 REGULATOR, SUPPORTED, BUDDY = "regulator", "supported", "buddy"
@@ -76,3 +76,34 @@ def visible_call_offs(user: User) -> QuerySet[CallOff]:
     if user.is_authenticated and user.is_trust_executive and user.trust_id:
         return calls.filter(Q(supported_id=user.trust_id) | Q(invitations__trust_id=user.trust_id)).distinct()
     return calls.none()
+
+
+def can_manage_call_offs(user: User) -> bool:
+    """Regulator staff (and admins) start call-offs, invite, withdraw, chase, set reply-by dates, record answers
+    given by phone, cancel and go ahead."""
+    return is_regulator_or_admin(user)
+
+
+def get_call_off_to_manage_or_404(user: User, pk: int) -> CallOff:
+    """A call-off regulator staff manage; to anyone else (the trusts asked included) the page is missing."""
+    if not can_manage_call_offs(user):
+        raise Http404("No call-off matches the given query.")
+    return get_object_or_404(CallOff.objects.select_related("supported", "framework", "arrangement"), pk=pk)
+
+
+def get_arrangement_to_agree_or_404(user: User, pk: int) -> Arrangement:
+    """The agree page of a proposal: regulator staff only (the parties see the arrangement, not this page)."""
+    arrangement = get_arrangement_or_404(user, pk)
+    if REGULATOR not in parties_of(user, arrangement):
+        raise Http404("Page not found.")
+    return arrangement
+
+
+def get_call_off_party_or_404(call_off: CallOff, ods_code: str, *, invited_only: bool = False) -> Trust:
+    """A trust asked in this call-off (the supported trust, unless `invited_only`, or an invited one); else 404."""
+    if not invited_only and ods_code == call_off.supported.ods_code:
+        return call_off.supported
+    invitation = call_off.invitations.select_related("trust").filter(trust__ods_code=ods_code).first()
+    if invitation is None:
+        raise Http404("No such trust in this call-off.")
+    return invitation.trust

@@ -85,6 +85,8 @@ def reminders_sweep(*, today: dt.date | None = None) -> SweepResult:
             arrangement=terms.arrangement,
         )
 
+    call_off_reminders_sweep(today=today)
+
     from arrangements.tasks import send_reminder
     from buddying.tasks import send_notification_emails
 
@@ -163,3 +165,50 @@ def reminder_send(*, reminder_id: int) -> bool:
         reminder.recipients = len(notifications)
         reminder.save(update_fields=["sent_at", "recipients"])
     return True
+
+
+# Call-offs: answers due by the reply-by date ------------------------------------------------------------------------
+
+REPLY_BY_LEAD_DAYS = 3
+
+
+def call_off_reminders_sweep(*, today: dt.date) -> int:
+    """Remind the trusts yet to answer a call-off in the days before its reply-by date, and once it has passed tell
+    them and regulator staff that the answer is overdue (the call-off page shows it as overdue from then).
+
+    Each reminder is claimed and sent in one transaction: the CallOffReminder row's unique key (call-off, trust,
+    kind, reply-by date) makes a second sweep, or one running at the same time, send nothing twice; a new reply-by
+    date is a new key. Returns how many were sent."""
+    from arrangements.models import CallOffReminder
+
+    sent = 0
+    due = [
+        (CallOffReminder.Kind.REPLY_DUE, *pair)
+        for pair in selectors.call_off_parties_due(today=today, days=REPLY_BY_LEAD_DAYS)
+    ]
+    overdue = [(CallOffReminder.Kind.REPLY_OVERDUE, *pair) for pair in selectors.call_off_parties_overdue(today=today)]
+    for kind, call_off, trust in [*due, *overdue]:
+        try:
+            with transaction.atomic():
+                reminder = CallOffReminder.objects.create(
+                    call_off=call_off, trust=trust, kind=kind, due_on=call_off.reply_by
+                )
+                when = f"{call_off.reply_by.day} {call_off.reply_by:%B %Y}"
+                if kind == CallOffReminder.Kind.REPLY_DUE:
+                    subject = f"Please answer by {when}: buddying for {call_off.supported.name}"
+                    body = f"Your trust's answer about {call_off.title} is due by {when}."
+                    regulators = False
+                else:
+                    subject = f"Answer overdue: {trust.name}, buddying for {call_off.supported.name}"
+                    body = f"{trust.name} has not answered about {call_off.title}: the answer was due by {when}."
+                    regulators = True
+                people = selectors.call_off_people(call_off=call_off, trust_ids=[trust.pk], regulators=regulators)
+                notify(recipients=people, subject=subject, body=body, url=call_off.get_absolute_url())
+                reminder.recipients = len(people)
+                reminder.save(update_fields=["recipients"])
+        except IntegrityError:
+            continue  # claimed already, by an earlier sweep or one running now
+        sent += 1
+    if sent:
+        logger.info("Call-off reminder sweep for %s: %d sent", today, sent)
+    return sent

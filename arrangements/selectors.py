@@ -3,13 +3,32 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+from urllib.parse import urlencode
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, QuerySet, Sum
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Sum
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
-from arrangements.models import Arrangement, ArrangementBuddy, Event, Milestone, Signature, TermsOfReference, Workstream
-from arrangements.permissions import visible_arrangements
-from buddying.models import User
+from arrangements.models import (
+    Arrangement,
+    ArrangementBuddy,
+    CallOff,
+    Event,
+    Invitation,
+    Milestone,
+    Response,
+    Signature,
+    TermsOfReference,
+    Workstream,
+)
+from arrangements.permissions import visible_arrangements, visible_call_offs
+from buddying.models import ExpertiseArea, Trust, User
+from matching.models import BuddyCapacity, Framework, MatchRun
 
 
 def reviews_due_within(*, today: dt.date, days: int) -> QuerySet[Arrangement]:
@@ -94,3 +113,444 @@ def open_buddy_pairs() -> list[tuple[int, int]]:
     """(supported id, buddy id) of every open arrangement (proposed, agreed, active or paused): matching counts them
     as places in use, never proposes the pair again, and treats the needs the buddy covers as met."""
     return list(ArrangementBuddy.objects.filter(is_open=True).values_list("supported_id", "buddy_id"))
+
+
+# Parties with no one to act for them ------------------------------------------------------------------------------
+
+
+def trusts_with_an_executive(*, trust_ids: Iterable[int]) -> set[int]:
+    """Of these trusts, those with a registered executive: an active trust executive who can sign in.
+
+    A trust without one cannot answer an invitation or sign terms: call-off and arrangement pages warn of it
+    (with `invite_user_url`), and what waits for that trust waits until someone signs up."""
+    return set(
+        User.objects.filter(role=User.Role.TRUST_EXECUTIVE, is_active=True, trust_id__in=list(trust_ids))
+        .exclude(password__startswith=UNUSABLE_PASSWORD_PREFIX)
+        .values_list("trust_id", flat=True)
+    )
+
+
+def invite_user_url(trust: Trust, *, user: User | None = None) -> str | None:
+    """The page that invites an executive of `trust` (buddying's People pages), if `user` may invite one (regulator
+    staff any trust's, an executive only their own trust's); None otherwise, or while no such page exists."""
+    from buddying.permissions import can_invite
+
+    if user is not None and not can_invite(user, role=User.Role.TRUST_EXECUTIVE, trust=trust):
+        return None
+    try:
+        return f"{reverse('people-invite')}?{urlencode({'trust': trust.ods_code})}"
+    except NoReverseMatch:
+        return None
+
+
+# Free capacity ----------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FreeCapacity:
+    """A buddy's room for one more arrangement: places (every open arrangement holds one, as matching counts them)
+    and senior staff days a month (those committed to agreed, active and paused arrangements)."""
+
+    declared: bool
+    places: int
+    places_free: int
+    days: Decimal | None
+    days_free: Decimal | None
+
+    @property
+    def has_room(self) -> bool:
+        """A free place and free staff days (matching excludes a buddy with neither, as at capacity)."""
+        return self.places_free >= 1 and (self.days_free is None or self.days_free > 0)
+
+    @property
+    def summary(self) -> str:
+        if not self.declared:
+            return "No capacity declared"
+        places = f"{self.places_free} of {self.places} place{'' if self.places == 1 else 's'} free"
+        return f"{places}, {_days(self.days_free)} of {_days(self.days)} senior staff days a month free"
+
+
+def _days(value: Decimal | None) -> str:
+    """6.0 -> "6", 2.5 -> "2.5"."""
+    return "not known" if value is None else f"{value.normalize():f}"
+
+
+def free_capacity(*, trusts: Iterable[Trust], excluding: Arrangement | None = None) -> dict[int, FreeCapacity]:
+    """Each trust's free capacity, not counting `excluding` (a proposal being decided: it holds a place in matching's
+    count, but not yet any committed days), in two queries.
+
+    Undeclared capacity counts as one place, as matching counts it."""
+    trust_ids = [trust.pk for trust in trusts]
+    held: dict[int, int] = {}
+    open_places = ArrangementBuddy.objects.filter(buddy_id__in=trust_ids, is_open=True)
+    if excluding is not None:
+        open_places = open_places.exclude(arrangement=excluding)
+    for row in open_places.values("buddy_id").annotate(n=Count("pk")):
+        held[row["buddy_id"]] = row["n"]
+    declared = {capacity.trust_id: capacity for capacity in BuddyCapacity.objects.filter(trust_id__in=trust_ids)}
+    result = {}
+    for trust_id in trust_ids:
+        capacity = declared.get(trust_id)
+        if capacity is None:
+            result[trust_id] = FreeCapacity(
+                declared=False, places=1, places_free=max(0, 1 - held.get(trust_id, 0)), days=None, days_free=None
+            )
+            continue
+        in_use = max(capacity.active_arrangements, held.get(trust_id, 0))
+        result[trust_id] = FreeCapacity(
+            declared=True,
+            places=capacity.max_concurrent_arrangements,
+            places_free=max(0, capacity.max_concurrent_arrangements - in_use),
+            days=capacity.senior_staff_days_per_month,
+            days_free=max(Decimal(0), capacity.senior_staff_days_per_month - capacity.staff_days_committed),
+        )
+    return result
+
+
+# Agreeing a proposal with the evidence in front -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BuddyEvidence:
+    entry: ArrangementBuddy
+    check: dict[str, Any] | None
+    capacity: FreeCapacity
+
+    @property
+    def is_full(self) -> bool:
+        return not self.capacity.has_room
+
+    @property
+    def asks_more_days_than_free(self) -> bool:
+        free = self.capacity.days_free
+        return free is not None and self.entry.staff_days_per_month > free
+
+
+def agree_evidence(*, arrangement: Arrangement) -> tuple[list[BuddyEvidence], str]:
+    """For each buddy of a proposal: the fit check the proposing trust saw (score, reasons, travel band, warnings)
+    and its free capacity. The second value says why the fit could not be checked, if it could not."""
+    from matching.engine import EngineInputError
+    from matching.services import fit_check
+
+    entries = list(arrangement.buddies.select_related("buddy").prefetch_related("areas"))
+    trusts = [entry.buddy for entry in entries]
+    problem = ""
+    try:
+        checks = {check["trust"].pk: check for check in fit_check(trust=arrangement.supported, candidates=trusts)}
+    except EngineInputError as error:
+        checks, problem = {}, f"The fit cannot be checked: {error}"
+    capacity = free_capacity(trusts=trusts, excluding=arrangement)
+    return [
+        BuddyEvidence(
+            entry=entry,
+            check=_as_when_proposed(checks.get(entry.buddy_id), capacity[entry.buddy_id]),
+            capacity=capacity[entry.buddy_id],
+        )
+        for entry in entries
+    ], problem
+
+
+def _as_when_proposed(check: dict[str, Any] | None, capacity: FreeCapacity) -> dict[str, Any] | None:
+    """The fit check as the proposing trust saw it: matching now counts the proposal itself as an open arrangement
+    of the pair (one per pair, so it can be no other) and as a place the buddy uses; neither is a reason against
+    agreeing it. Only those two concerns are dropped; any other still says the buddy would not be recommended."""
+    from matching.engine.types import EXCLUDE_AT_CAPACITY, EXCLUDE_EXISTING_BUDDY, EXCLUSION_REASONS
+
+    if check is None:
+        return None
+    caused_by_the_proposal = {EXCLUSION_REASONS[EXCLUDE_EXISTING_BUDDY]}
+    if capacity.has_room:
+        caused_by_the_proposal.add(EXCLUSION_REASONS[EXCLUDE_AT_CAPACITY])
+    warnings = [warning for warning in check["warnings"] if warning not in caused_by_the_proposal]
+    concerns = [
+        warning
+        for warning in warnings
+        if warning in EXCLUSION_REASONS.values() or warning.startswith("Covers none of the needs")
+    ]
+    return {**check, "warnings": warnings, "excluded": bool(concerns)}
+
+
+# Activation: who an agreed arrangement waits for ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Signatory:
+    party: str  # supported, buddy or regulator (arrangements.permissions)
+    trust: Trust | None
+    signed: bool
+    has_executive: bool
+    invite_url: str | None
+
+    @property
+    def name(self) -> str:
+        return self.trust.name if self.trust is not None else "The regulator"
+
+
+def activation_status(
+    *, arrangement: Arrangement, terms: TermsOfReference | None, user: User | None = None
+) -> list[Signatory]:
+    """Who must sign before a proposed or agreed arrangement becomes active, who has not yet, and which of those
+    trusts has no registered executive to sign (so the arrangement waits until someone is invited)."""
+    from arrangements.services import missing_signatures, required_signatories
+
+    if arrangement.status not in {"proposed", "agreed"}:
+        return []
+    required = required_signatories(arrangement)
+    missing = {(party, trust.pk if trust else None) for party, trust in missing_signatures(terms)} if terms else None
+    registered = trusts_with_an_executive(trust_ids=[trust.pk for _party, trust in required if trust is not None])
+    return [
+        Signatory(
+            party=party,
+            trust=trust,
+            signed=missing is not None and (party, trust.pk if trust else None) not in missing,
+            has_executive=trust is None or trust.pk in registered,
+            invite_url=None if trust is None or trust.pk in registered else invite_user_url(trust, user=user),
+        )
+        for party, trust in required
+    ]
+
+
+# Call-offs --------------------------------------------------------------------------------------------------------
+
+
+def call_off_people(
+    *, call_off: CallOff, trust_ids: Iterable[int] | None = None, regulators: bool = True, exclude: User | None = None
+) -> list[User]:
+    """Who hears about a call-off: the executives of the trusts asked (all of them, or `trust_ids`), and regulator
+    staff unless `regulators` is False; never `exclude` (whoever made the change)."""
+    if trust_ids is None:
+        trust_ids = [call_off.supported_id, *call_off.invitations.values_list("trust_id", flat=True)]
+    condition = Q(role=User.Role.TRUST_EXECUTIVE, trust_id__in=list(trust_ids))
+    if regulators:
+        condition |= Q(role=User.Role.REGULATOR)
+    people = User.objects.filter(condition, is_active=True).order_by("pk")
+    if exclude is not None:
+        people = people.exclude(pk=exclude.pk)
+    return list(people)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A pool member the regulator may invite, with the fit check and its free capacity."""
+
+    trust: Trust
+    check: dict[str, Any] | None
+    capacity: FreeCapacity
+    has_executive: bool
+    invite_url: str | None
+    suggested: bool
+    leads_on: tuple[str, ...]
+
+    @property
+    def sort_key(self) -> tuple:
+        total = self.check["total"] if self.check and self.check["total"] is not None else -1.0
+        excluded = bool(self.check and self.check["excluded"])
+        return (not self.suggested, excluded, -total, self.trust.name)
+
+
+def team_suggestion(team_run: MatchRun | None) -> dict[str, list[str]]:
+    """The suggested team of a pool-only team run: each member's ODS code and the need slugs it would lead on."""
+    if team_run is None or not team_run.results:
+        return {}
+    team = team_run.results.get("exact") or team_run.results.get("heuristic") or {"members": []}
+    return {
+        member["ods_code"]: [need["area"] for need in member.get("assigned_needs", [])] for member in team["members"]
+    }
+
+
+def call_off_candidates(
+    *, supported: Trust, framework: Framework, team_run: MatchRun | None = None, exclude_trust_ids: Iterable[int] = ()
+) -> tuple[list[Candidate], str]:
+    """Every accredited member of the framework's pool the regulator may invite (not the trust itself, not those
+    already asked), the suggested team first, then best fit first; each with the fit check, free capacity and
+    whether anyone can answer for it. The second value says why the fit could not be checked, if it could not."""
+    from matching.engine import EngineInputError
+    from matching.selectors import pool_member_ids
+    from matching.services import fit_check
+
+    excluded = {supported.pk, *exclude_trust_ids}
+    member_ids = pool_member_ids(day=timezone.localdate(), framework_id=framework.pk) - excluded
+    trusts = list(Trust.objects.filter(pk__in=member_ids).order_by("name"))
+    suggestion = team_suggestion(team_run)
+    area_names = dict(ExpertiseArea.objects.values_list("slug", "name"))
+    problem = ""
+    checks: dict[int, dict[str, Any]] = {}
+    if trusts:
+        try:
+            checks = {check["trust"].pk: check for check in fit_check(trust=supported, candidates=trusts)}
+        except EngineInputError as error:
+            problem = f"The fit cannot be checked: {error}"
+    capacity = free_capacity(trusts=trusts)
+    registered = trusts_with_an_executive(trust_ids=member_ids)
+    candidates = [
+        Candidate(
+            trust=trust,
+            check=checks.get(trust.pk),
+            capacity=capacity[trust.pk],
+            has_executive=trust.pk in registered,
+            invite_url=None if trust.pk in registered else invite_user_url(trust),
+            suggested=trust.ods_code in suggestion,
+            leads_on=tuple(area_names.get(slug, slug) for slug in suggestion.get(trust.ods_code, [])),
+        )
+        for trust in trusts
+    ]
+    return sorted(candidates, key=lambda candidate: candidate.sort_key), problem
+
+
+@dataclass(frozen=True)
+class Party:
+    """One trust asked in a call-off (the supported trust, or an invited buddy) as the call-off page shows it."""
+
+    trust: Trust
+    invitation: Invitation | None  # None for the supported trust
+    status: str
+    status_label: str
+    reason: str
+    answered_by: User | None
+    recorded_by: User | None
+    phone_note: str
+    overdue: bool
+    has_executive: bool
+    invite_url: str | None
+
+    @property
+    def is_supported(self) -> bool:
+        return self.invitation is None
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status == "pending"
+
+    @property
+    def can_withdraw(self) -> bool:
+        return self.invitation is not None and self.status in {Invitation.Status.PENDING, Invitation.Status.ACCEPTED}
+
+    @property
+    def role_label(self) -> str:
+        if self.invitation is None:
+            return "Trust to be supported"
+        areas = ", ".join(area.name.lower() for area in self.invitation.areas.all())
+        return f"{self.invitation.get_role_display()}{f': {areas}' if areas else ''}"
+
+
+def call_off_detail(*, call_off: CallOff, user: User, today: dt.date | None = None) -> dict[str, Any]:
+    """Everything the call-off page shows: each party's answer (overdue, given by phone, or waiting for a user), the
+    answer the signed-in executive can give, whether the regulator can go ahead, and the call-off's history."""
+    today = today or timezone.localdate()
+    invitations = list(
+        call_off.invitations.select_related("trust", "responded_by", "recorded_by", "call_off").prefetch_related(
+            "areas"
+        )
+    )
+    registered = trusts_with_an_executive(trust_ids=[call_off.supported_id, *(i.trust_id for i in invitations)])
+
+    def party(trust: Trust, invitation: Invitation | None) -> Party:
+        if invitation is None:
+            status, label = call_off.supported_response, call_off.get_supported_response_display()
+            reason, answered_by = call_off.supported_reason, call_off.supported_responded_by
+            recorded_by, note = call_off.supported_recorded_by, call_off.supported_phone_note
+            overdue = call_off.is_overdue(today)
+        else:
+            status, label = invitation.status, invitation.get_status_display()
+            reason, answered_by = invitation.reason, invitation.responded_by
+            recorded_by, note = invitation.recorded_by, invitation.phone_note
+            overdue = invitation.is_overdue(today)
+        return Party(
+            trust=trust,
+            invitation=invitation,
+            status=status,
+            status_label=label,
+            reason=reason,
+            answered_by=answered_by,
+            recorded_by=recorded_by,
+            phone_note=note,
+            overdue=overdue,
+            has_executive=trust.pk in registered,
+            invite_url=None if trust.pk in registered else invite_user_url(trust, user=user),
+        )
+
+    parties = [party(call_off.supported, None), *(party(i.trust, i) for i in invitations)]
+    executive_of = user.trust_id if user.is_authenticated and user.is_trust_executive else None
+    mine = next((i for i in invitations if executive_of is not None and i.trust_id == executive_of), None)
+    answering_for_supported = executive_of is not None and executive_of == call_off.supported_id
+    can_answer = call_off.is_open and (
+        (answering_for_supported and call_off.supported_response == Response.PENDING)
+        or (mine is not None and mine.status == Invitation.Status.PENDING)
+    )
+    return {
+        "parties": parties,
+        "invitations": invitations,
+        "mine": mine,
+        "answering_for_supported": answering_for_supported,
+        "can_answer": can_answer,
+        "waiting_for_a_user": [p for p in parties if not p.has_executive and (p.is_pending or not call_off.is_open)],
+        "go_ahead_refusal": call_off.go_ahead_refusal(invitations),
+        "overdue": [p for p in parties if p.overdue],
+        "pending_invitations": [p for p in parties if p.invitation is not None and p.is_pending],
+        "events": list(call_off.events.select_related("actor", "trust")),
+        "today": today,
+    }
+
+
+@dataclass(frozen=True)
+class CallOffRow:
+    call_off: CallOff
+    overdue: bool  # someone has not answered by the reply-by date
+
+
+def call_off_list(*, user: User, today: dt.date | None = None, limit: int = 100) -> list[CallOffRow]:
+    """Call-offs the user may see, newest first, each saying whether an answer is overdue, in a fixed number of
+    queries (the invitations are prefetched)."""
+    today = today or timezone.localdate()
+    rows = []
+    for call_off in visible_call_offs(user).order_by("-created_at", "-pk")[:limit]:
+        late = call_off.is_open and call_off.reply_by is not None and today > call_off.reply_by
+        waiting = call_off.supported_response == Response.PENDING or any(
+            invitation.status == Invitation.Status.PENDING for invitation in call_off.invitations.all()
+        )
+        rows.append(CallOffRow(call_off=call_off, overdue=late and waiting))
+    return rows
+
+
+def call_off_parties_due(*, today: dt.date, days: int) -> list[tuple[CallOff, Trust]]:
+    """Open call-offs whose reply-by date is within `days` (today included), with each trust yet to answer."""
+    call_offs = (
+        CallOff.objects.inviting()
+        .filter(reply_by__gte=today, reply_by__lte=today + dt.timedelta(days=days))
+        .select_related("supported")
+        .prefetch_related(Prefetch("invitations", Invitation.objects.select_related("trust")))
+        .order_by("pk")
+    )
+    return [(call_off, trust) for call_off in call_offs for trust in _still_to_answer(call_off)]
+
+
+def call_off_parties_overdue(*, today: dt.date) -> list[tuple[CallOff, Trust]]:
+    """Open call-offs past their reply-by date, with each trust that has not answered."""
+    call_offs = (
+        CallOff.objects.inviting()
+        .filter(reply_by__lt=today)
+        .select_related("supported")
+        .prefetch_related(Prefetch("invitations", Invitation.objects.select_related("trust")))
+        .order_by("pk")
+    )
+    return [(call_off, trust) for call_off in call_offs for trust in _still_to_answer(call_off)]
+
+
+def _still_to_answer(call_off: CallOff) -> list[Trust]:
+    waiting = [call_off.supported] if call_off.supported_response == Response.PENDING else []
+    return waiting + [i.trust for i in call_off.invitations.all() if i.status == Invitation.Status.PENDING]
+
+
+def call_off_asked_trust_ids(*, call_off: CallOff) -> set[int]:
+    """Trusts already asked in this call-off (a withdrawn invitation does not count: that trust can be asked again)."""
+    return set(call_off.invitations.filter(status__in=Invitation.LIVE_STATUSES).values_list("trust_id", flat=True))
+
+
+def call_off_invitable(*, supported: Trust, framework: Framework, call_off: CallOff | None = None) -> QuerySet[Trust]:
+    """The trusts regulator staff may invite: accredited members of the framework's pool today, not the supported
+    trust, and (for a call-off under way) not those already asked."""
+    from matching.selectors import pool_member_ids
+
+    excluded = {supported.pk, *(call_off_asked_trust_ids(call_off=call_off) if call_off is not None else ())}
+    member_ids = pool_member_ids(day=timezone.localdate(), framework_id=framework.pk) - excluded
+    return Trust.objects.filter(pk__in=member_ids).order_by("name")

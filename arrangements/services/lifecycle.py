@@ -105,7 +105,11 @@ def arrangement_propose(
 
 
 @transaction.atomic
-def arrangement_agree(*, arrangement: Arrangement, by: User) -> Arrangement:
+def arrangement_agree(*, arrangement: Arrangement, by: User, capacity_override: str = "") -> Arrangement:
+    """Regulator staff agree a proposal. A buddy with no free capacity (no free place or no free staff days) is
+    agreed only with `capacity_override`, a reason recorded in the timeline; without one it is refused."""
+    from arrangements.selectors import free_capacity
+
     locked = _locked(arrangement)
     transition = _check(locked, "agree", by)
     if locked.tier == Arrangement.Tier.ACQUISITION_LINKED and not locked.acquisition_separation.strip():
@@ -113,7 +117,18 @@ def arrangement_agree(*, arrangement: Arrangement, by: User) -> Arrangement:
             "Before an acquisition-linked arrangement can be agreed, state how the buddy role is kept distinct "
             "from the acquirer role"
         )
-    locked = _apply(locked, transition, by=by)
+    buddies = [entry.buddy for entry in locked.buddies.select_related("buddy")]
+    capacity = free_capacity(trusts=buddies, excluding=locked)
+    full = [trust.name for trust in buddies if not capacity[trust.pk].has_room]
+    detail = ""
+    if full and not capacity_override.strip():
+        raise ArrangementError(
+            f"{' and '.join(full)} {'has' if len(full) == 1 else 'have'} no free capacity: agree only with an "
+            "override and a reason, or decline the proposal"
+        )
+    if full:
+        detail = f"Agreed although {' and '.join(full)} had no free capacity. Reason: {capacity_override.strip()}"
+    locked = _apply(locked, transition, by=by, detail=detail)
     _activate_if_signed(locked, by=by)
     return locked
 

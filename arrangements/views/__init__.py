@@ -4,6 +4,7 @@ By subject: `arrangement` (list, proposal, the arrangement's page, transitions, 
 programme and reviews), `notifications`, and `call_offs`; `common` holds what they share."""
 
 from arrangements.views.arrangement import (
+    agree,
     arrangement_list,
     decline,
     detail,
@@ -13,14 +14,33 @@ from arrangements.views.arrangement import (
     terms_sign,
     transition,
 )
-from arrangements.views.call_offs import call_off_detail, call_off_new, invitations
+from arrangements.views.call_offs import (
+    call_off_cancel,
+    call_off_chase,
+    call_off_detail,
+    call_off_go_ahead,
+    call_off_invite,
+    call_off_new,
+    call_off_record_answer,
+    call_off_reply_by,
+    call_off_withdraw,
+    invitations,
+)
 from arrangements.views.notifications import notifications, notifications_read
 from arrangements.views.programme import input_add, milestone_add, milestone_rag, review_add, workstream_add
 
 __all__ = [
+    "agree",
     "arrangement_list",
+    "call_off_cancel",
+    "call_off_chase",
     "call_off_detail",
+    "call_off_go_ahead",
+    "call_off_invite",
     "call_off_new",
+    "call_off_record_answer",
+    "call_off_reply_by",
+    "call_off_withdraw",
     "decline",
     "detail",
     "input_add",

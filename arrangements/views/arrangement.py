@@ -12,6 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from arrangements import selectors, services
 from arrangements.forms import (
+    AgreeForm,
     DeclineForm,
     ProposeForm,
     TerminateForm,
@@ -24,6 +25,7 @@ from arrangements.models import (
 from arrangements.permissions import (
     can_propose,
     get_arrangement_or_404,
+    get_arrangement_to_agree_or_404,
 )
 from arrangements.services import ArrangementError, BuddySpec
 from arrangements.views.common import TABS, _page, _pool_members_now, _service_call
@@ -117,6 +119,38 @@ def transition(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         raise Http404("Page not found.")
     return _service_call(
         request, arrangement, simple[action], f"Arrangement {services.TRANSITIONS[action].verb}", "overview"
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def agree(request: HttpRequest, pk: int) -> HttpResponse:
+    """Regulator staff agree a proposal with the evidence in front: each buddy's fit check (the one the proposing
+    trust was told the regulator sees too) and free capacity. A buddy with no free capacity needs the override."""
+    arrangement = get_arrangement_to_agree_or_404(request.user, pk)
+    if "agree" not in services.allowed_actions(arrangement=arrangement, user=request.user):
+        messages.error(
+            request, f"This arrangement is {arrangement.get_status_display().lower()}, so it cannot be agreed"
+        )
+        return redirect(arrangement)
+    evidence, problem = selectors.agree_evidence(arrangement=arrangement)
+    form = AgreeForm(
+        request.POST if request.method == "POST" else None,
+        full=[item.entry.buddy.name for item in evidence if item.is_full],
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.arrangement_agree(
+                arrangement=arrangement, by=request.user, capacity_override=form.capacity_override
+            )
+        except ArrangementError as error:
+            form.add_error("override" if form.full else None, str(error))
+        else:
+            messages.success(request, "Arrangement agreed")
+            return redirect(arrangement)
+    return render(
+        request,
+        "arrangements/agree.html",
+        {"arrangement": arrangement, "evidence": evidence, "problem": problem, "form": form},
     )
 
 

@@ -1,144 +1,178 @@
-"""Framework call-offs and the invitations they send."""
+"""Framework call-offs and the invitations they send. Each view fetches (arrangements.permissions decides what
+exists for whom), calls one service from arrangements.services.call_offs, and redirects; the pages' reads are
+arrangements.selectors."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
-from arrangements import services
+from arrangements import selectors, services
 from arrangements.forms import (
+    CallOffInviteForm,
     CallOffStartForm,
+    CancelCallOffForm,
+    InviteMoreForm,
+    PhoneAnswerForm,
+    ReplyByForm,
     RespondForm,
+    WithdrawInvitationForm,
 )
-from arrangements.models import (
-    ArrangementBuddy,
-    CallOff,
-)
+from arrangements.models import CallOff
 from arrangements.permissions import (
+    can_manage_call_offs,
     get_call_off_or_404,
-    visible_call_offs,
+    get_call_off_party_or_404,
+    get_call_off_to_manage_or_404,
 )
-from arrangements.services import ArrangementError, BuddySpec
-from buddying.models import ExpertiseArea, Trust
-from buddying.permissions import is_regulator_or_admin
-from matching.engine import EngineInputError
-from matching.models import MatchRun
-from matching.services import match_settings_build, shortlist_run, team_run
+from arrangements.services import ArrangementError, CallOffAlreadyOpen
+from buddying.models import Trust
+from matching.models import Framework, MatchRun
 
 # Framework call-offs and invitations -----------------------------------------------------------------------------
 
+# The largest id PostgreSQL and SQLite can compare: a longer number in the query string is simply not found.
+_MAX_ID = 2**63 - 1
 
-def _call_off_candidates(team_run: MatchRun | None, shortlist_run: MatchRun | None) -> list[dict[str, Any]]:
-    """The suggested team first (checked), then the rest of the pool shortlist, each with why."""
-    candidates: dict[str, dict[str, Any]] = {}
-    if team_run is not None and team_run.results:
-        team = team_run.results["exact"] or team_run.results["heuristic"]
-        for member in team["members"]:
-            candidates[member["ods_code"]] = {**member, "suggested": True, "score": member["total"]}
-    if shortlist_run is not None and shortlist_run.results:
-        for entry in shortlist_run.results["ranked"]:
-            candidates.setdefault(
-                entry["ods_code"], {**entry, "suggested": False, "assigned_needs": [], "score": entry["total"]}
-            )
-    return list(candidates.values())
+
+def _from_query(request: HttpRequest, name: str, queryset: QuerySet) -> Any:
+    """The object named by `?name=<id>`, None when absent; any other value (not a number, unknown) is a 404."""
+    value = request.GET.get(name, "").strip()
+    if not value:
+        return None
+    if not value.isdigit() or int(value) > _MAX_ID:
+        raise Http404(f"No {name.replace('_', ' ')} matches the given query.")
+    return get_object_or_404(queryset, pk=int(value))
+
+
+def _posted(request: HttpRequest) -> Any:
+    """The posted data, bound even when empty (an empty POST is an answer with nothing chosen, not a blank form)."""
+    return request.POST if request.method == "POST" else None
+
+
+def _start_url(*, supported: Trust, framework: Framework, title: str, tier: str, team_run: MatchRun) -> str:
+    query = {
+        "supported": supported.pk,
+        "framework": framework.pk,
+        "title": title,
+        "tier": tier,
+        "team_run": team_run.pk,
+    }
+    return f"{reverse('arrangements:call-off-new')}?{urlencode(query)}"
 
 
 @require_http_methods(["GET", "POST"])
 def call_off_new(request: HttpRequest) -> HttpResponse:
-    if not is_regulator_or_admin(request.user):
+    """Choose the trust, framework and what the support is for; find the suggested team; then invite any accredited
+    member of the framework's pool, each shown with its fit check and free capacity."""
+    if not can_manage_call_offs(request.user):
         raise Http404("Page not found.")
-    form = CallOffStartForm(request.POST or request.GET or None)
-    runs = {
-        kind: MatchRun.objects.filter(pk=request.GET.get(f"{kind}_run"), kind=kind).first()
-        if request.GET.get(f"{kind}_run")
-        else None
-        for kind in ("team", "shortlist")
+    supported = _from_query(request, "supported", Trust.objects.all())
+    framework = _from_query(request, "framework", Framework.objects.all())
+    team = _from_query(request, "team_run", MatchRun.objects.filter(kind=MatchRun.Kind.TEAM))
+    if team is not None and (supported is None or framework is None or team.supported_id != supported.pk):
+        raise Http404("No team run matches the given query.")
+    initial = {
+        "supported": supported,
+        "framework": framework,
+        "title": request.GET.get("title", "")[:200],
+        "tier": request.GET.get("tier", ""),
     }
     action = request.POST.get("action")
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        if action == "find":
-            pool_only = match_settings_build(pool_only=True)
+    if request.method == "POST" and (action == "find" or team is None):
+        form: CallOffStartForm = CallOffStartForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            existing = services.call_off_open_for(supported=data["supported"], framework=data["framework"])
+            if existing is not None:
+                messages.info(request, str(services.CallOffAlreadyOpen(existing)))
+                return redirect(existing)
             try:
-                framework = data["framework"]
-                team = team_run(trust=data["supported"], by=request.user, settings=pool_only, framework=framework)
-                ranked = shortlist_run(
-                    trust=data["supported"], by=request.user, settings=pool_only, k=10, framework=framework
-                )
-            except EngineInputError as error:
+                run = services.call_off_find(supported=data["supported"], framework=data["framework"], by=request.user)
+            except ArrangementError as error:
                 form.add_error(None, str(error))
             else:
-                query = {
-                    "supported": data["supported"].pk,
-                    "framework": data["framework"].pk,
-                    "title": data["title"],
-                    "tier": data["tier"],
-                    "team_run": team.pk,
-                    "shortlist_run": ranked.pk,
-                }
-                return redirect(f"{reverse('arrangements:call-off-new')}?{urlencode(query)}")
-        elif action == "invite":
-            chosen = request.POST.getlist("invite")
-            team = (
-                runs["team"].results["exact"] or runs["team"].results["heuristic"] if runs["team"] else {"members": []}
-            )
-            leads_on = {m["ods_code"]: [n["area"] for n in m["assigned_needs"]] for m in team["members"]}
-            trusts = {t.ods_code: t for t in Trust.objects.filter(ods_code__in=chosen)}
-            areas = {a.slug: a for a in ExpertiseArea.objects.all()}
-            ordered = sorted(chosen, key=lambda code: -len(leads_on.get(code, [])))
-            specs = [
-                BuddySpec(
-                    buddy=trusts[code],
-                    role=ArrangementBuddy.Role.LEAD if index == 0 else ArrangementBuddy.Role.ISSUE_SPECIFIC,
-                    areas=tuple(areas[slug] for slug in leads_on.get(code, []) if slug in areas),
+                return redirect(
+                    _start_url(
+                        supported=data["supported"],
+                        framework=data["framework"],
+                        title=data["title"],
+                        tier=data["tier"],
+                        team_run=run,
+                    )
                 )
-                for index, code in enumerate(ordered)
-                if code in trusts
-            ]
+        return _new_page(request, form, supported=supported)
+    if team is None:
+        return _new_page(request, CallOffStartForm(initial=initial), supported=supported)
+
+    members = selectors.call_off_invitable(supported=supported, framework=framework)
+    if request.method == "POST":
+        form = CallOffInviteForm(request.POST, members=members, found_for=(supported, framework))
+        if form.is_valid():
+            data = form.cleaned_data
             try:
-                call_off = services.call_off_create(
+                call_off = services.call_off_start(
                     supported=data["supported"],
                     framework=data["framework"],
                     title=data["title"],
                     tier=data["tier"],
                     by=request.user,
-                    invitations=specs,
-                    match_run=runs["team"],
+                    chosen=list(data["invite"]),
+                    team_run=team,
+                    reply_by=data["reply_by"],
                 )
+            except CallOffAlreadyOpen as error:
+                messages.info(request, str(error))
+                return redirect(error.call_off)
             except ArrangementError as error:
                 form.add_error(None, str(error))
             else:
                 messages.success(request, "Invitations sent")
                 return redirect(call_off)
-    return render(
+        checked = set(request.POST.getlist("invite"))
+    else:
+        checked = set(selectors.team_suggestion(team))
+        form = CallOffInviteForm(
+            members=members, found_for=(supported, framework), initial={**initial, "invite": sorted(checked)}
+        )
+    candidates, problem = selectors.call_off_candidates(supported=supported, framework=framework, team_run=team)
+    return _new_page(
         request,
-        "arrangements/call_off_new.html",
-        {"form": form, "candidates": _call_off_candidates(runs["team"], runs["shortlist"]), "runs": runs},
+        form,
+        supported=supported,
+        candidates=candidates,
+        problem=problem,
+        checked=checked,
+        team_run=team,
     )
+
+
+def _new_page(request: HttpRequest, form: CallOffStartForm, *, supported: Trust | None, **extra: Any) -> HttpResponse:
+    if supported is None and form.is_bound and form.is_valid():
+        supported = form.cleaned_data["supported"]
+    return render(request, "arrangements/call_off_new.html", {"form": form, "supported": supported, **extra})
 
 
 @require_http_methods(["GET", "POST"])
 def call_off_detail(request: HttpRequest, pk: int) -> HttpResponse:
     call_off = get_call_off_or_404(request.user, pk)
-    invitations = list(call_off.invitations.select_related("trust", "responded_by").prefetch_related("areas"))
-    mine = next(
-        (i for i in invitations if request.user.is_trust_executive and i.trust_id == request.user.trust_id), None
-    )
-    answering_for_supported = request.user.is_trust_executive and request.user.trust_id == call_off.supported_id
-    form = RespondForm(request.POST or None)
+    page = selectors.call_off_detail(call_off=call_off, user=request.user)
+    form = RespondForm(_posted(request))
     if request.method == "POST" and form.is_valid():
         accept, reason = form.cleaned_data["answer"] == "accept", form.cleaned_data["reason"]
         try:
-            if answering_for_supported:
+            if page["answering_for_supported"]:
                 services.call_off_respond_supported(call_off=call_off, by=request.user, accept=accept, reason=reason)
-            elif mine is not None:
-                services.invitation_respond(invitation=mine, by=request.user, accept=accept, reason=reason)
+            elif page["mine"] is not None:
+                services.invitation_respond(invitation=page["mine"], by=request.user, accept=accept, reason=reason)
             else:
                 raise ArrangementError("There is nothing for you to answer here")
         except ArrangementError as error:
@@ -146,16 +180,190 @@ def call_off_detail(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, "Answer sent")
             return redirect(call_off)
-    can_answer = call_off.status == CallOff.Status.INVITING and (
-        (answering_for_supported and call_off.supported_response == "pending")
-        or (mine is not None and mine.status == "pending")
-    )
     return render(
         request,
         "arrangements/call_off_detail.html",
-        {"call_off": call_off, "invitations": invitations, "form": form, "can_answer": can_answer},
+        {"call_off": call_off, "form": form, "can_manage": can_manage_call_offs(request.user), **page},
     )
 
 
 def invitations(request: HttpRequest) -> HttpResponse:
-    return render(request, "arrangements/invitations.html", {"call_offs": visible_call_offs(request.user)[:100]})
+    return render(
+        request,
+        "arrangements/invitations.html",
+        {"rows": selectors.call_off_list(user=request.user)},
+    )
+
+
+# What regulator staff do while a call-off waits ------------------------------------------------------------------
+
+
+def _closed(request: HttpRequest, call_off: CallOff) -> HttpResponse | None:
+    """A call-off that no longer waits for answers cannot change: back to its page, saying so."""
+    if call_off.is_open:
+        return None
+    messages.error(request, f"This call-off is {call_off.get_status_display().lower()}: it can no longer change")
+    return redirect(call_off)
+
+
+def _form_page(
+    request: HttpRequest,
+    call_off: CallOff,
+    form: Any,
+    *,
+    title: str,
+    save: Callable[[], Any],
+    success: str,
+    template: str = "arrangements/call_off_form.html",
+    **extra: Any,
+) -> HttpResponse:
+    if request.method == "POST" and form.is_valid():
+        try:
+            save()
+        except ArrangementError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, success)
+            return redirect(call_off)
+    return render(request, template, {"call_off": call_off, "form": form, "title": title, **extra})
+
+
+@require_http_methods(["GET", "POST"])
+def call_off_invite(request: HttpRequest, pk: int) -> HttpResponse:
+    """Invite more of the framework's pool members, each shown with its fit check and free capacity."""
+    call_off = get_call_off_to_manage_or_404(request.user, pk)
+    if closed := _closed(request, call_off):
+        return closed
+    members = selectors.call_off_invitable(
+        supported=call_off.supported, framework=call_off.framework, call_off=call_off
+    )
+    candidates, problem = selectors.call_off_candidates(
+        supported=call_off.supported,
+        framework=call_off.framework,
+        exclude_trust_ids=selectors.call_off_asked_trust_ids(call_off=call_off),
+    )
+    form = InviteMoreForm(_posted(request), members=members)
+    return _form_page(
+        request,
+        call_off,
+        form,
+        title="Invite more pool members",
+        save=lambda: services.call_off_invite_more(call_off=call_off, by=request.user, invitations=form.specs()),
+        success="Invitations sent",
+        template="arrangements/call_off_invite.html",
+        candidates=candidates,
+        problem=problem,
+        checked=set(request.POST.getlist("invite")),
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def call_off_reply_by(request: HttpRequest, pk: int) -> HttpResponse:
+    call_off = get_call_off_to_manage_or_404(request.user, pk)
+    if closed := _closed(request, call_off):
+        return closed
+    form = ReplyByForm(_posted(request), initial={"reply_by": call_off.reply_by})
+    return _form_page(
+        request,
+        call_off,
+        form,
+        title="Set the reply-by date",
+        save=lambda: services.call_off_set_reply_by(
+            call_off=call_off, by=request.user, reply_by=form.cleaned_data["reply_by"]
+        ),
+        success="Reply-by date saved: those still to answer are told",
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def call_off_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    call_off = get_call_off_to_manage_or_404(request.user, pk)
+    if closed := _closed(request, call_off):
+        return closed
+    form = CancelCallOffForm(_posted(request))
+    return _form_page(
+        request,
+        call_off,
+        form,
+        title="Cancel the call-off",
+        save=lambda: services.call_off_cancel(call_off=call_off, by=request.user, reason=form.cleaned_data["reason"]),
+        success="Call-off cancelled: every trust asked is told",
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def call_off_go_ahead(request: HttpRequest, pk: int) -> HttpResponse:
+    """Confirm going ahead with the trusts that said yes; those yet to answer are withdrawn and told."""
+    call_off = get_call_off_to_manage_or_404(request.user, pk)
+    if closed := _closed(request, call_off):
+        return closed
+    if request.method == "POST":
+        try:
+            services.call_off_go_ahead(call_off=call_off, by=request.user)
+        except ArrangementError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, "Arrangement proposed with the buddies who said yes")
+        return redirect(call_off)
+    page = selectors.call_off_detail(call_off=call_off, user=request.user)
+    return render(request, "arrangements/call_off_go_ahead.html", {"call_off": call_off, **page})
+
+
+@require_POST
+def call_off_chase(request: HttpRequest, pk: int, ods_code: str) -> HttpResponse:
+    call_off = get_call_off_to_manage_or_404(request.user, pk)
+    trust = get_call_off_party_or_404(call_off, ods_code)
+    try:
+        told = services.call_off_chase(call_off=call_off, trust=trust, by=request.user)
+    except ArrangementError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, f"{trust.name} chased: {told} {'person' if told == 1 else 'people'} told")
+    return redirect(call_off)
+
+
+@require_http_methods(["GET", "POST"])
+def call_off_record_answer(request: HttpRequest, pk: int, ods_code: str) -> HttpResponse:
+    """Record an answer a trust gave by phone, on its behalf, with a note of the call."""
+    call_off = get_call_off_to_manage_or_404(request.user, pk)
+    if closed := _closed(request, call_off):
+        return closed
+    trust = get_call_off_party_or_404(call_off, ods_code)
+    form = PhoneAnswerForm(_posted(request))
+    return _form_page(
+        request,
+        call_off,
+        form,
+        title=f"Record {trust.name}'s answer",
+        save=lambda: services.call_off_record_answer(
+            call_off=call_off,
+            trust=trust,
+            by=request.user,
+            accept=form.cleaned_data["answer"] == "accept",
+            reason=form.cleaned_data["reason"],
+            note=form.cleaned_data["note"],
+        ),
+        success=f"{trust.name}'s answer recorded",
+        trust=trust,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def call_off_withdraw(request: HttpRequest, pk: int, ods_code: str) -> HttpResponse:
+    call_off = get_call_off_to_manage_or_404(request.user, pk)
+    if closed := _closed(request, call_off):
+        return closed
+    trust = get_call_off_party_or_404(call_off, ods_code, invited_only=True)
+    invitation = call_off.invitations.get(trust=trust)
+    form = WithdrawInvitationForm(_posted(request))
+    return _form_page(
+        request,
+        call_off,
+        form,
+        title=f"Withdraw the invitation to {trust.name}",
+        save=lambda: services.invitation_withdraw(
+            invitation=invitation, by=request.user, reason=form.cleaned_data["reason"]
+        ),
+        success=f"Invitation to {trust.name} withdrawn: the trust is told",
+        trust=trust,
+    )

@@ -112,14 +112,16 @@ def test_review_compliance_counts_done_due_and_overdue(programme, regulator, exe
     }
     rows = rows_of("review-compliance", regulator)
     assert [(row["title"], row["reviews_done"], row["compliance"], row["days_overdue"]) for row in rows] == [
-        ("Discharge planning", 0, "", None),  # completed: no longer due
-        (INJECTION_TITLE, 0, "", None),  # ended early: no longer due
         ("Finance recovery", 1, "Overdue", 14),
         ("Maternity safety", 0, "Due", None),
+        # Ended: no next review, so after those still running.
+        ("Discharge planning", 0, "", None),  # completed: no longer due
+        (INJECTION_TITLE, 0, "", None),  # ended early: no longer due
     ]
-    assert rows[2]["last_review"] == dt.date(2027, 3, 2)
+    assert rows[0]["last_review"] == dt.date(2027, 3, 2)
+    assert rows[2]["next_review"] is None and rows[3]["next_review"] is None
     own = rows_of("review-compliance", executive)
-    assert [row["title"] for row in own] == ["Discharge planning", "Finance recovery"]
+    assert [row["title"] for row in own] == ["Finance recovery", "Discharge planning"]
 
 
 def test_a_review_due_today_is_due_not_overdue(programme, regulator, clock):
@@ -296,15 +298,15 @@ def summary_of(kind, user):
         (
             "value-for-money",
             {
-                "Agreed fees (latest terms)": "£1,500.00",
-                "Costs recorded": "£1,250.50 (fees £750.00, travel £200.50, backfill £300.00)",
-                "A consultancy would have charged": "£12,000.00",
+                "Agreed fees (latest terms)": "£1,500",
+                "Costs recorded": "£1,250.50 (fees £750, travel £200.50, backfill £300)",
+                "A consultancy would have charged": "£12,000",
                 "Saving against the consultancy estimate": "£10,749.50",
             },
             {
-                "Agreed fees (latest terms)": "£1,500.00",
-                "Costs recorded": "£1,170.50 (fees £750.00, travel £120.50, backfill £300.00)",
-                "A consultancy would have charged": "£9,000.00",
+                "Agreed fees (latest terms)": "£1,500",
+                "Costs recorded": "£1,170.50 (fees £750, travel £120.50, backfill £300)",
+                "A consultancy would have charged": "£9,000",
                 "Saving against the consultancy estimate": "£7,829.50",
             },
         ),

@@ -145,9 +145,10 @@ def expected_rows(kind: str, who: str, p: dict) -> list[tuple]:
         rows = [(c, FOURTH_NAME, 0), (b, "Other Hospitals NHS Trust", 80)] if not own else []
         return [*rows, (a, "Own Hospitals NHS Trust", "920.50"), (d, FIFTH_NAME, 250)]
     if kind == "review-compliance":
+        # Ended arrangements (B, D) have no next review, so they come after those still running.
         if own:
-            return [(d, 0, ""), (a, 1, "Overdue")]
-        return [(d, 0, ""), (b, 0, ""), (a, 1, "Overdue"), (c, 0, "Due")]
+            return [(a, 1, "Overdue"), (d, 0, "")]
+        return [(a, 1, "Overdue"), (c, 0, "Due"), (d, 0, ""), (b, 0, "")]
     if kind == "endings":
         counts = dict.fromkeys(REASONS, (0, 0, 0, 0, 0, 0))
         counts["Objectives met"] = (0, 1, 1, 0, 1, 0)  # D: completed, by its buddy (own_trust)
@@ -340,7 +341,7 @@ def test_the_pack_pdf_holds_the_terms_work_inputs_and_reviews(client, executive,
         "continue with changes",  # the review's outcome
         "Board approved the recovery plan",  # what it achieved
         "Share the grip and control checklist",
-        "£1,500.00",
+        "£1,500",
     ):
         assert expected in text, expected
 

@@ -113,7 +113,7 @@ def test_a_regulator_calls_off_a_team_of_two_and_the_proposed_arrangement_shows_
     invitations = rosa.locator("#invitations")
     for name in ("Southampton Example NHS Foundation Trust", "Oxford Example NHS Foundation Trust"):
         expect(invitations.get_by_role("row", name=name)).to_contain_text("Waiting for an answer")
-    expect(invitations.locator("tbody tr")).to_have_count(2)
+    expect(invitations.locator("tbody tr")).to_have_count(3)  # the trust itself and the two buddies
     assert_accessible(rosa)
     call_off_url = rosa.url
 
