@@ -18,3 +18,9 @@ class ArrangementsConfig(AppConfig):
         from arrangements.selectors import open_buddy_pairs
 
         return open_buddy_pairs()
+
+    def worklist(self, user):  # type: ignore[no-untyped-def]
+        """Arrangement and call-off work waiting for this person (buddying.worklist asks every app)."""
+        from arrangements.selectors import worklist
+
+        return worklist(user)

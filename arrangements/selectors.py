@@ -28,6 +28,8 @@ from arrangements.models import (
 )
 from arrangements.permissions import visible_arrangements, visible_call_offs
 from buddying.models import ExpertiseArea, Trust, User
+from buddying.permissions import is_regulator_or_admin
+from buddying.worklist import WorkItem
 from matching.models import BuddyCapacity, Framework, MatchRun
 
 
@@ -554,3 +556,89 @@ def call_off_invitable(*, supported: Trust, framework: Framework, call_off: Call
     excluded = {supported.pk, *(call_off_asked_trust_ids(call_off=call_off) if call_off is not None else ())}
     member_ids = pool_member_ids(day=timezone.localdate(), framework_id=framework.pk) - excluded
     return Trust.objects.filter(pk__in=member_ids).order_by("name")
+
+
+def worklist(user: User) -> list[WorkItem]:
+    """What waits for this person in arrangements and call-offs (the home page's worklist).
+
+    Regulator staff: proposals to agree, call-offs waiting for answers and those past their reply-by date,
+    agreed arrangements not yet active (someone has not signed), reviews overdue, and trusts in special measures or
+    recovery with improvement needs but no open arrangement or call-off (find them a buddy). Executives: terms of
+    reference waiting for their trust's signature, call-off invitations to answer, and reviews due within a month.
+    """
+    from arrangements.services import missing_signatures  # services import selectors
+
+    today = timezone.localdate()
+    arrangements = visible_arrangements(user)
+    listed = reverse("arrangements:list")
+    if is_regulator_or_admin(user):
+        calls = CallOff.objects.filter(status=CallOff.Status.INVITING)
+        unbuddied = (
+            Trust.objects.open()
+            .filter(improvement_status__in=[Trust.ImprovementStatus.SPECIAL_MEASURES, Trust.ImprovementStatus.RECOVERY])
+            .filter(needs__isnull=False)
+            .exclude(Exists(Arrangement.objects.open().filter(supported=OuterRef("pk"))))
+            .exclude(Exists(calls.filter(supported=OuterRef("pk"))))
+            .distinct()
+        )
+        return [
+            WorkItem(
+                "Trusts in special measures or recovery with no buddy or call-off",
+                unbuddied.count(),
+                reverse("trust-directory") + "?improvement_status=special-measures",
+                detail="Open the trust and choose Find a buddy",
+            ),
+            WorkItem("Proposals to agree", arrangements.filter(status=Arrangement.Status.PROPOSED).count(), listed),
+            WorkItem("Call-offs waiting for answers", calls.count(), reverse("arrangements:invitations")),
+            WorkItem(
+                "Call-offs past their reply-by date",
+                calls.filter(reply_by__lt=today).count(),
+                reverse("arrangements:invitations"),
+                overdue=True,
+            ),
+            WorkItem(
+                "Agreed arrangements waiting for signatures",
+                arrangements.filter(status=Arrangement.Status.AGREED).count(),
+                listed + "?" + urlencode({"status": Arrangement.Status.AGREED}),
+            ),
+            WorkItem(
+                "Reviews overdue",
+                arrangements.running().filter(next_review_due__lt=today).count(),
+                listed,
+                overdue=True,
+            ),
+        ]
+    if not (user.is_authenticated and user.is_trust_executive and user.trust_id):
+        return []
+    trust_id = user.trust_id
+    agreed = list(
+        arrangements.filter(status=Arrangement.Status.AGREED)
+        .select_related("supported")
+        .prefetch_related("buddies__buddy", "terms_versions__signatures")
+    )
+    to_sign = 0
+    for arrangement in agreed:
+        terms = max(arrangement.terms_versions.all(), key=lambda t: t.version, default=None)
+        if terms is not None and any(
+            trust is not None and trust.pk == trust_id for _party, trust in missing_signatures(terms)
+        ):
+            to_sign += 1
+    invitations = (
+        Invitation.objects.filter(
+            trust_id=trust_id, status=Invitation.Status.PENDING, call_off__status=CallOff.Status.INVITING
+        ).count()
+        + CallOff.objects.filter(
+            supported_id=trust_id, status=CallOff.Status.INVITING, supported_response=Response.PENDING
+        ).count()
+    )
+    reviews = arrangements.running().filter(next_review_due__lte=today + dt.timedelta(days=31))
+    return [
+        WorkItem("Terms of reference to sign", to_sign, listed),
+        WorkItem("Call-off invitations to answer", invitations, reverse("arrangements:invitations")),
+        WorkItem(
+            "Reviews due within a month",
+            reviews.count(),
+            listed,
+            overdue=reviews.filter(next_review_due__lt=today).exists(),
+        ),
+    ]

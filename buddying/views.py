@@ -33,6 +33,7 @@ from buddying.forms import (
     TrustProfileForm,
 )
 from buddying.models import CultureProfile, SignupInvitation, Trust, User
+from buddying.worklist import worklist_for
 
 PAGE_SIZES = (25, 50, 100)
 
@@ -45,9 +46,14 @@ class SignInView(auth_views.LoginView):
 
 def home(request: HttpRequest) -> HttpResponse:
     user = request.user
-    if user.is_trust_executive:
-        return redirect(user.trust)
-    return render(request, "buddying/home.html", {"summary": selectors.registry_summary()})
+    return render(
+        request,
+        "buddying/home.html",
+        {
+            "worklist": worklist_for(user),
+            "summary": None if user.is_trust_executive else selectors.registry_summary(),
+        },
+    )
 
 
 def _page_size(request: HttpRequest) -> int:

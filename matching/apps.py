@@ -11,3 +11,9 @@ class MatchingConfig(AppConfig):
         from matching.demo import demo_matching_create
 
         demo_matching_create(seed=seed)
+
+    def worklist(self, user):  # type: ignore[no-untyped-def]
+        """Pool work waiting for this person (buddying.worklist asks every app)."""
+        from matching.selectors import worklist
+
+        return worklist(user)

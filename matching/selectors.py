@@ -10,9 +10,20 @@ import numpy as np
 from django.apps import apps
 from django.conf import settings
 from django.db.models import Count
+from django.urls import reverse
 from django.utils import timezone
 
-from buddying.models import CULTURE_DIMENSIONS, CultureProfile, ExpertiseArea, ImprovementNeed, Trust, TrustExpertise
+from buddying.models import (
+    CULTURE_DIMENSIONS,
+    CultureProfile,
+    ExpertiseArea,
+    ImprovementNeed,
+    Trust,
+    TrustExpertise,
+    User,
+)
+from buddying.permissions import is_regulator_or_admin
+from buddying.worklist import WorkItem
 from matching import engine
 from matching.engine import CandidatePool, EngineInputError, Need, SupportedTrust
 from matching.models import BuddyCapacity, Framework, MatchRun, PoolApplication, Veto
@@ -422,3 +433,11 @@ def values_statements(ods_codes: list[str]) -> dict[str, str]:
         .exclude(values_statement="")
         .values_list("trust__ods_code", "values_statement")
     )
+
+
+def worklist(user: User) -> list[WorkItem]:
+    """Regulator staff: pool applications waiting for a decision."""
+    if not is_regulator_or_admin(user):
+        return []
+    waiting = PoolApplication.objects.filter(status=PoolApplication.Status.SUBMITTED).count()
+    return [WorkItem(title="Pool applications to decide", count=waiting, url=reverse("matching:framework-list"))]

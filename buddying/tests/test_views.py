@@ -66,9 +66,11 @@ def test_signing_in_with_a_wrong_password_shows_an_error(client, regulator):
     assert "There is a problem" in response.content.decode()
 
 
-def test_an_executive_lands_on_their_own_trust(client, executive, own_trust):
+def test_an_executive_home_page_shows_their_worklist_and_links_to_their_own_trust(client, executive, own_trust):
     client.force_login(executive)
-    assert client.get(reverse("home")).url == own_trust.get_absolute_url()
+    page = client.get(reverse("home")).content.decode()
+    assert "Waiting for you" in page
+    assert own_trust.get_absolute_url() in page
 
 
 def test_another_trusts_needs_and_culture_are_private(client, other_executive, own_trust):
@@ -413,8 +415,8 @@ def test_the_home_page_counts_open_trusts_and_links_to_those_with_no_type(client
     TrustFactory(trust_type="", closed_on="2024-03-31")
     TrustFactory()
     client.force_login(regulator)
-    # session, user, the counts, unread notifications
-    with django_assert_num_queries(4):
+    # session, user, the counts, the worklist (one count per kind of work, whatever the numbers), unread notifications
+    with django_assert_num_queries(11):
         response = client.get(reverse("home"))
     assert response.context["summary"]["trusts"] == 2
     assert response.context["summary"]["type_not_known"] == 1
