@@ -603,7 +603,7 @@ def worklist(user: User) -> list[WorkItem]:
             ),
             WorkItem(
                 "Reviews overdue",
-                arrangements.running().filter(next_review_due__lt=today).count(),
+                arrangements.filter(status=Arrangement.Status.ACTIVE, next_review_due__lt=today).count(),
                 listed,
                 overdue=True,
             ),
@@ -631,7 +631,7 @@ def worklist(user: User) -> list[WorkItem]:
             supported_id=trust_id, status=CallOff.Status.INVITING, supported_response=Response.PENDING
         ).count()
     )
-    reviews = arrangements.running().filter(next_review_due__lte=today + dt.timedelta(days=31))
+    reviews = arrangements.filter(status=Arrangement.Status.ACTIVE, next_review_due__lte=today + dt.timedelta(days=31))
     return [
         WorkItem("Terms of reference to sign", to_sign, listed),
         WorkItem("Call-off invitations to answer", invitations, reverse("arrangements:invitations")),
