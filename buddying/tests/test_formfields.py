@@ -141,3 +141,14 @@ def test_a_record_nobody_made_is_by_the_system():
     assert Template("{% load buddying_tags %}{{ who|person }}, {{ fee|money }}").render(
         Context({"who": None, "fee": Decimal("1500")})
     ) == ("the system, £1,500")
+
+
+def test_an_error_on_radios_or_checkboxes_links_to_the_first_option():
+    form = Everything(data={})
+    form.helper = FormHelper()
+    form.is_valid()
+
+    html = Template("{% load crispy_forms_gds %}{% error_summary form %}").render(Context({"form": form}))
+
+    assert 'href="#id_kind_1">Select kind of input</a>' in html
+    assert 'href="#id_name">Enter trust name</a>' in html
