@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
-from crispy_forms_gds.fields import DateInputField
 from crispy_forms_gds.helper import FormHelper
 from crispy_forms_gds.layout import Field, Layout, Size, Submit
 from django import forms
@@ -13,6 +12,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import QueryDict
 
 from arrangements.models import Arrangement, ArrangementBuddy, Workstream
+from buddying.formfields import DateField
 from buddying.models import ExpertiseArea, Region
 
 
@@ -36,9 +36,10 @@ class ArrangementReportFilterForm(forms.Form):
 
 
 class GdsDateFilter(django_filters.DateFilter):
-    """A date filter entered as day, month and year (the GOV.UK date input)."""
+    """A date filter entered as day, month and year (the GOV.UK date input); a date typed wrong is one error that
+    names the filter, never a crash."""
 
-    field_class = DateInputField
+    field_class = DateField
 
 
 class ArrangementReportFilter(django_filters.FilterSet):
