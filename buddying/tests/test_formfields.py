@@ -1,7 +1,9 @@
 """The shared GOV.UK fields and messages: whatever is typed, one error that names the field, never a crash."""
 
 import datetime as dt
+import re
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from crispy_forms_gds.helper import FormHelper
@@ -152,3 +154,18 @@ def test_an_error_on_radios_or_checkboxes_links_to_the_first_option():
 
     assert 'href="#id_kind_1">Select kind of input</a>' in html
     assert 'href="#id_name">Enter trust name</a>' in html
+
+
+def test_every_form_uses_the_shared_date_input_and_no_multiple_select():
+    """Dates go through buddying.formfields.DateField (one error naming the field, never a crash), and a choice of
+    many is checkboxes, never a Ctrl-click <select multiple>: a new form that forgets fails here."""
+    root = Path(__file__).resolve().parents[2]
+    offenders = []
+    for app in ("buddying", "matching", "arrangements", "reports"):
+        for path in (root / app).rglob("*.py"):
+            if "tests" in path.parts or "migrations" in path.parts or path.name == "formfields.py":
+                continue
+            text = path.read_text()
+            if "DateInputField" in text or re.search(r"(?<!Checkbox)SelectMultiple\b", text):
+                offenders.append(str(path.relative_to(root)))
+    assert not offenders, f"use buddying.formfields.DateField and checkboxes in: {offenders}"
