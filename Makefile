@@ -60,8 +60,20 @@ services: ## Start PostgreSQL and Redis on 127.0.0.1 if they are down
 chromium: ## Install Debian's Chromium and ChromeDriver for the browser tests if missing
 	@command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver)
 
+# Two `make test` at once each take a free slot (a lock file): slot 0 uses pytest.ini's databases (PostgreSQL
+# buddying, Redis db 15), slot N uses buddying_N and Redis db 15-N, so neither run touches the other's data.
+# A DATABASE_URL or REDIS_URL already set is used as it is.
 test: dev assets services chromium pdf-libs migrations-check lint ## Run every test (PostgreSQL, Redis, Chromium) plus lint and migration checks
-	$(PY) -m pytest
+	@for slot in 0 1 2 3 4 5 6 7; do \
+		exec 9>"$${TMPDIR:-/tmp}/buddying-make-test-$$slot.lock"; \
+		if flock -n 9; then \
+			suffix=$$([ $$slot = 0 ] || echo "_$$slot"); \
+			export DATABASE_URL="$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/buddying$$suffix}"; \
+			export REDIS_URL="$${REDIS_URL:-redis://127.0.0.1:6379/$$((15 - slot))}"; \
+			echo "make test: slot $$slot: $$DATABASE_URL, $$REDIS_URL"; \
+			exec $(PY) -m pytest; \
+		fi; \
+	done; echo "make test: eight runs are going already" >&2; exit 1
 
 test-browser: dev assets services chromium ## Run only the browser journeys
 	$(PY) -m pytest -m browser

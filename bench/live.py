@@ -330,3 +330,123 @@ def percentile(samples: list[float], fraction: float) -> float:
         return float("nan")
     index = min(len(ordered) - 1, max(0, round(fraction * len(ordered) + 0.5) - 1))
     return ordered[index]
+
+
+DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/buddying"
+
+
+def manage(env: Mapping[str, str], *args: str, timeout: float = 600) -> str:
+    """Run a management command in `env`; returns its output, raises with its error if it fails."""
+    done = subprocess.run(
+        [str(VENV_BIN / "python"), "manage.py", *args],
+        cwd=ROOT,
+        env=dict(env),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{done.stdout[-2000:]}\n{done.stderr[-3000:]}")
+    return done.stdout
+
+
+@dataclass
+class DemoService:
+    """A production-configured service's environment on a fresh demo database, and its demo accounts."""
+
+    env: dict[str, str]
+    accounts: dict[str, str]
+    port: int
+
+
+@contextlib.contextmanager
+def demo_service(suffix: str, *, extra_users: int = 0) -> Iterator[DemoService]:
+    """A fresh database named after DATABASE_URL's plus `suffix`, migrated and seeded with the demo data (and
+    `extra_users` more signed-in people, half regulator staff, half executives), with a Redis of its own and
+    production settings (static files served from their folders: no collectstatic). Nothing is started yet."""
+    base = os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
+    port = free_port()
+    with postgres_database(base, suffix) as database_url, redis_server() as redis:
+        env = production_env(database_url=database_url, redis_url=redis.url, port=port, STATIC_MANIFEST="false")
+        manage(env, "migrate", "--noinput")
+        accounts = seeded_accounts(manage(env, "seed_demo"))
+        if extra_users:
+            accounts |= _create_people(env, extra_users)
+        yield DemoService(env=env, accounts=accounts, port=port)
+
+
+def _create_people(env: Mapping[str, str], count: int) -> dict[str, str]:
+    password = secrets.token_urlsafe(12)
+    script = f"""
+from buddying.models import Trust, User
+trusts = list(Trust.objects.order_by("ods_code")[:{count}])
+for n in range({count}):
+    executive = n % 2 == 1
+    User.objects.create_user(
+        username=f"bench-{{n}}", password={password!r}, first_name="Bench", last_name=f"Person {{n}}",
+        email=f"bench-{{n}}@example.nhs.uk", role=User.Role.TRUST_EXECUTIVE if executive else User.Role.REGULATOR,
+        trust=trusts[n] if executive else None,
+    )
+"""
+    manage(env, "shell", "--no-imports", "-c", script)
+    return {f"bench-{n}": password for n in range(count)}
+
+
+def session_for(env: Mapping[str, str], username: str) -> str:
+    """A signed-in session key for `username`, made in the database, so a measured first request is not a sign-in."""
+    script = f"""
+from importlib import import_module
+from django.conf import settings
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+from buddying.models import User
+user = User.objects.get(username={username!r})
+session = import_module(settings.SESSION_ENGINE).SessionStore()
+session[SESSION_KEY] = str(user.pk)
+session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+session.save()
+print(session.session_key)
+"""
+    return manage(env, "shell", "--no-imports", "-c", script).strip().splitlines()[-1]
+
+
+@contextlib.contextmanager
+def gunicorn(env: Mapping[str, str], port: int, *, warm: bool = True, workers: int | None = None) -> Iterator[Path]:
+    """gunicorn on 127.0.0.1:port as `make serve` starts it (gunicorn.conf.py: Django loaded and warmed before the
+    workers fork), or with warm=False as before that: gunicorn's defaults, each worker importing Django itself.
+    Yields the path of its log."""
+    env = dict(env)
+    if workers:
+        env["WEB_CONCURRENCY"] = str(workers)
+    if warm:
+        command = [str(VENV_BIN / "gunicorn")]
+    else:
+        command = [
+            str(VENV_BIN / "gunicorn"),
+            "-c",
+            "/dev/null",
+            "buddying.wsgi",
+            "--workers",
+            env.get("WEB_CONCURRENCY", "1"),
+        ]
+    log = Path(tempfile.mkdtemp(prefix="buddying-gunicorn-")) / "gunicorn.log"
+    with log.open("w") as output:
+        process = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    try:
+        wait_for_port(port, process=process, timeout=90)
+        # The port opens before the workers have loaded the application: a static file answers only once one has.
+        probe, deadline = Browser(port, timeout=30), time.monotonic() + 90
+        while probe.get("/static/buddying/favicon.svg").status != 200:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"gunicorn served no static file within 90 s: see {log}")
+            time.sleep(0.2)
+        yield log
+    finally:
+        stop(process)
+
+
+def summary(samples: list[float]) -> str:
+    """p50 / p95 / p99 in milliseconds."""
+    return " / ".join(f"{percentile(samples, q) * 1000:.0f}" for q in (0.5, 0.95, 0.99))

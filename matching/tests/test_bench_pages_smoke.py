@@ -14,7 +14,8 @@ BENCH = Path(__file__).resolve().parents[2] / "bench" / "bench_pages.py"
 
 
 def test_the_page_benchmark_drives_the_explorer_and_prints_each_figure_with_its_verdict():
-    environment = {**os.environ, "BENCH_DATABASE_URL": "postgres://postgres@127.0.0.1:5432/buddying_bench_smoke"}
+    # Named after this run's own database, so that two test runs at once (make test's slots) never share it.
+    environment = {**os.environ, "BENCH_DATABASE_URL": os.environ["DATABASE_URL"] + "_bench_smoke"}
     result = subprocess.run(
         [sys.executable, str(BENCH)], cwd=BENCH.parents[1], capture_output=True, text=True, timeout=300, env=environment
     )
