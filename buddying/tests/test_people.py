@@ -585,3 +585,16 @@ def test_signed_in_pages_link_to_people_and_your_account(client, executive):
     assert f'href="{reverse("people")}"' in page
     assert "Your account" in page
     assert executive.display_name in page
+
+
+@pytest.mark.parametrize("action", ["people-invitation-resend", "people-invitation-cancel"])
+def test_an_invitation_number_that_cannot_exist_is_missing(client, regulator, action):
+    client.force_login(regulator)
+    assert client.post(reverse(action, kwargs={"pk": 10**20})).status_code == 404
+    assert client.get(reverse("people-invitation-cancel", kwargs={"pk": 10**20})).status_code == 404
+
+
+@pytest.mark.parametrize("page", ["abc", "0", "99999999999999999999", "-1"])
+def test_any_page_number_shows_a_page_of_people(client, regulator, page):
+    client.force_login(regulator)
+    assert client.get(reverse("people"), {"page": page}).status_code == 200
