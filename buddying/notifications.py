@@ -1,7 +1,8 @@
 """In-app notifications, with an email for each sent from a Celery task after the transaction commits.
 
 Every app tells people through `notify` (arrangements, call-offs, pool decisions), so one inbox and one
-email sender serve them all; the daily reminder sweep re-sends any email a broker outage held back.
+email sender serve them all. The emails' task goes through the outbox (buddying.outbox): a Redis outage holds
+it in the database until Redis is back, and the daily reminder sweep re-queues any email still unsent.
 """
 
 from __future__ import annotations

@@ -39,6 +39,24 @@ def readme_commands(marker: str) -> list[str]:
     return [command for command in commands if command and not command.startswith("#")]
 
 
+def installed_already() -> bool:
+    """Whether make's stamps say the packages are installed and the stylesheet built (the Makefile's rules), so that
+    `make venv assets` has nothing to do: the test runs that line as written, but never lets it reinstall a checkout
+    that other test runs may be using."""
+    root = Path(settings.BASE_DIR)
+
+    def newer(target: str, *sources: str) -> bool:
+        return (root / target).exists() and all(
+            (root / target).stat().st_mtime >= (root / source).stat().st_mtime for source in sources
+        )
+
+    return (
+        newer(".venv/.installed", "requirements.txt")
+        and newer("node_modules/.installed", "package.json", "package-lock.json")
+        and newer("static/build/app.css", "node_modules/.installed", "static/scss/app.scss")
+    )
+
+
 def links(page: str, pattern: str) -> list[str]:
     return list(dict.fromkeys(re.findall(rf'href="({pattern})"', page)))
 
@@ -67,6 +85,11 @@ def deployment(tmp_path_factory):
         steps = readme_commands("steps")
         assert steps[-1] == LONG_RUNNING, "the README's deployment ends by starting the service"
         for command in steps[:-1]:
+            if command.startswith("make ") and not installed_already():
+                pytest.fail(
+                    f"`{command}` would install packages into this checkout's .venv and node_modules while other "
+                    "test runs may be using them: run it first (make test does)"
+                )
             started = time.monotonic()
             done = subprocess.run(
                 ["bash", "-c", command], cwd=settings.BASE_DIR, env=env, capture_output=True, text=True, timeout=300
