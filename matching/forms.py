@@ -331,8 +331,12 @@ class PoolApplicationForm(GovukFormMixin, forms.Form):
                 self.add_error(
                     f"strength_{area.pk}", f"Choose a strength for {area.name.lower()}, or remove the evidence"
                 )
-        if not any_offered and not self.errors:
-            raise forms.ValidationError("Offer at least one area of expertise, with evidence")
+        if not any_offered and not self.errors and self.lots:
+            # On the first area's strength, so the error summary's link goes to a question that can fix it.
+            self.add_error(
+                f"strength_{self.lots[0].pk}",
+                "Offer at least one area of expertise: choose its strength and give evidence",
+            )
         return cleaned
 
     def offered(self) -> list[tuple[ExpertiseArea, int, str]]:

@@ -294,3 +294,22 @@ def test_pool_application_numbers_are_checked_with_messages_naming_the_field(cli
     assert "Select the incentives the trust needs" in page
     assert "Select services you run from the list" in page
     assert not PoolApplication.objects.exists()
+
+
+def test_an_application_offering_nothing_is_told_on_the_first_area(client, executive, areas, regulator):
+    framework = _framework(areas, regulator, starts=timezone.localdate(), ends=timezone.localdate())
+    client.force_login(executive)
+    first = next(iter(framework.lots.all()))
+
+    page = client.post(
+        reverse("matching:application-create", args=[framework.pk]),
+        {
+            "max_concurrent_arrangements": "2",
+            "senior_staff_days_per_month": "4",
+            "max_travel_minutes": "120",
+            "incentive": "no-fee",
+        },
+    ).content.decode()
+
+    assert f'href="#id_strength_{first.pk}">Offer at least one area of expertise' in page
+    assert not PoolApplication.objects.exists()
