@@ -52,3 +52,4 @@ def test_every_label_legend_and_hint_is_escaped_unless_the_form_marks_it_safe():
         assert text in html
     assert html.count(AS_TEXT) >= 6
     assert 'Styled <span class="govuk-visually-hidden">label</span>' in html
+    assert "crispy-forms-gds" not in html  # the templates' notes stay notes
