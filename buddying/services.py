@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from buddying import permissions
+from buddying import outbox, permissions
 from buddying.importers import ImportRow, TrustClosure, changed_fields
 from buddying.models import (
     CultureProfile,
@@ -184,9 +184,9 @@ def _email_invitation_on_commit(invitation: SignupInvitation) -> None:
     from buddying.tasks import send_signup_invitation_email
 
     invitation_id = invitation.pk
-    # robust: a broker outage must not undo the invitation; the People page shows it as "not emailed yet",
-    # with "Send again".
-    transaction.on_commit(lambda: send_signup_invitation_email.delay(invitation_id), robust=True)
+    # Through the outbox: a Redis outage neither undoes nor slows the invitation; the email goes out once Redis
+    # is back (until then the People page shows it as "not emailed yet", with "Send again").
+    outbox.enqueue(send_signup_invitation_email, invitation_id)
 
 
 def _email_taken(email: str) -> bool:
@@ -360,7 +360,7 @@ def password_reset_request(*, email: str) -> None:
 
     user_ids = list(User.objects.filter(email__iexact=email.strip(), is_active=True).values_list("pk", flat=True))
     for user_id in user_ids:
-        transaction.on_commit(lambda user_id=user_id: send_password_reset_email.delay(user_id), robust=True)
+        outbox.enqueue(send_password_reset_email, user_id)
 
 
 def password_reset_email_send(*, user_id: int) -> bool:
