@@ -6,9 +6,12 @@ from arrangements.models import (
     ArrangementBuddy,
     Event,
     Input,
+    Milestone,
     Reminder,
     Review,
+    ReviewSubmission,
     TermsOfReference,
+    Workstream,
 )
 
 
@@ -40,5 +43,5 @@ class ReminderAdmin(admin.ModelAdmin):
 
 
 # Their field-by-field history (django-simple-history) is under each record's History button.
-admin.site.register([TermsOfReference, Review, Input], SimpleHistoryAdmin)
+admin.site.register([TermsOfReference, Review, ReviewSubmission, Workstream, Milestone, Input], SimpleHistoryAdmin)
 admin.site.register(Event)

@@ -10,6 +10,7 @@ from django.contrib.auth.hashers import make_password
 from django.utils import timezone
 
 from arrangements import selectors, services
+from arrangements.models import SETTING_UP_STATUSES
 from arrangements.services import BuddySpec
 from buddying.models import Notification, Trust, User
 
@@ -68,7 +69,7 @@ def demo_arrangements_create(*, seed: int) -> None:
         supported_exec, buddy_exec = _executive_for(supported), _executive_for(buddy)
         start = (
             today - dt.timedelta(days=rng.randint(30, 200))
-            if plan not in {"proposed", "agreed"}
+            if plan not in SETTING_UP_STATUSES
             else today + dt.timedelta(days=30)
         )
         arrangement = services.arrangement_propose(

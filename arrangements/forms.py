@@ -11,7 +11,7 @@ from django import forms
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from arrangements.models import Arrangement, Input, Milestone, Review, TermsOfReference
+from arrangements.models import Arrangement, Input, Milestone, Review, ReviewSubmission, TermsOfReference
 from buddying.formfields import DateField, GovukFormMixin, ModelChoiceField, ModelMultipleChoiceField
 from buddying.models import ExpertiseArea, Trust
 
@@ -333,10 +333,6 @@ class MilestoneForm(GovukFormMixin, forms.Form):
         self.helper = _helper(Field.text("title"), Field("due_date"), submit="Add milestone")
 
 
-class MilestoneRagForm(GovukFormMixin, forms.Form):
-    rag = forms.ChoiceField(label="Status", choices=Milestone.Rag.choices)
-
-
 class InputForm(GovukFormMixin, forms.ModelForm):
     error_names: ClassVar[dict[str, str]] = {
         "kind": "the kind of input",
@@ -406,75 +402,7 @@ class InputForm(GovukFormMixin, forms.ModelForm):
 RATING_CHOICES = [(str(n), label) for n, label in ((1, "1 - poor"), (2, "2"), (3, "3"), (4, "4"), (5, "5 - excellent"))]
 
 
-class ReviewForm(GovukFormMixin, forms.ModelForm):
-    held_on = DateField(label="Date of the review meeting", name="the date of the review meeting")
-
-    class Meta:
-        model = Review
-        fields = [
-            "held_on",
-            "objectives_progress",
-            "inputs_summary",
-            "achieved",
-            "serendipitous",
-            "did_not_work",
-            "continuing_relationships",
-            "learning",
-            *(f"{side}_{rating}" for side in ("supported", "buddy") for rating in Review.RATINGS),
-            "outcome",
-        ]
-        widgets = {
-            "outcome": forms.RadioSelect,
-            **{
-                f"{side}_{rating}": forms.RadioSelect(choices=RATING_CHOICES)
-                for side in ("supported", "buddy")
-                for rating in Review.RATINGS
-            },
-        }
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        labels = {
-            "relationship": "The relationship",
-            "value": "Value for the time put in",
-            "fit": "Cultural fit",
-            "progress": "Progress",
-        }
-        for side in ("supported", "buddy"):
-            for rating in Review.RATINGS:
-                # A model integer field has no choices of its own, so the radios need a choice field.
-                self.fields[f"{side}_{rating}"] = forms.TypedChoiceField(
-                    label=labels[rating],
-                    choices=RATING_CHOICES,
-                    coerce=int,
-                    widget=forms.RadioSelect,
-                    error_messages={"required": f"Choose a rating for {labels[rating].lower()}"},
-                )
-        questions = [
-            "objectives_progress",
-            "inputs_summary",
-            "achieved",
-            "serendipitous",
-            "did_not_work",
-            "continuing_relationships",
-            "learning",
-        ]
-        self.helper = _helper(
-            Field("held_on"),
-            *(Field.textarea(name, rows=3) for name in questions),
-            Fieldset(
-                *(Field.radios(f"supported_{r}", legend_size=Size.SMALL, inline=True) for r in Review.RATINGS),
-                legend="The supported trust rates",
-                legend_size=Size.MEDIUM,
-            ),
-            Fieldset(
-                *(Field.radios(f"buddy_{r}", legend_size=Size.SMALL, inline=True) for r in Review.RATINGS),
-                legend="The buddy trust rates",
-                legend_size=Size.MEDIUM,
-            ),
-            Field.radios("outcome", legend_size=Size.MEDIUM),
-            submit="Record review",
-        )
+# Each trust submits its own review: ReviewSubmissionForm, below.
 
 
 class CallOffStartForm(GovukFormMixin, forms.Form):
@@ -722,3 +650,146 @@ class AgreeForm(GovukFormMixin, forms.Form):
         if not self.full or not self.cleaned_data.get("override"):
             return ""
         return self.cleaned_data.get("override_reason", "").strip()
+
+
+# The work programme: correcting and removing (arrangements.views.programme) ---------------------------------------
+
+
+class WorkstreamEditForm(WorkstreamForm):
+    """Correct a workstream: the same fields as adding one, saved as changes."""
+
+    def __init__(self, *args: Any, arrangement: Arrangement, **kwargs: Any) -> None:
+        super().__init__(*args, arrangement=arrangement, **kwargs)
+        layout = self.helper.layout
+        layout.fields = [item for item in layout.fields if not isinstance(item, Submit)]
+        layout.fields.append(Submit("submit", "Save changes"))
+
+
+class MilestoneEditForm(GovukFormMixin, forms.Form):
+    title = forms.CharField(
+        label="Milestone", max_length=200, error_messages={"required": "Enter what the milestone is"}
+    )
+    due_date = DateField(label="Due date", name="the due date")
+    rag = forms.ChoiceField(
+        label="RAG status",
+        choices=Milestone.Rag.choices,
+        widget=forms.RadioSelect,
+        help_text="Amber or red tells the other trusts and regulator staff",
+        error_messages={
+            "required": "Select the milestone's RAG status",
+            "invalid_choice": "Select the milestone's RAG status from the list",
+        },
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = _helper(
+            Field.text("title"), Field("due_date"), Field.radios("rag", legend_size=Size.SMALL), submit="Save changes"
+        )
+
+
+# Reviews: each trust submits its own (arrangements.views.programme) -----------------------------------------------
+
+REVIEW_RATING_LABELS = {
+    "relationship": "The relationship",
+    "value": "Value for the time put in",
+    "fit": "Cultural fit",
+    "progress": "Progress",
+}
+
+
+class ReviewSubmissionForm(GovukFormMixin, forms.ModelForm):
+    """One trust's review: the 2014 review's interview questions, its own four ratings and the outcome it
+    recommends."""
+
+    error_names: ClassVar[dict[str, str]] = {"outcome": "what your trust recommends"}
+
+    held_on = DateField(label="Date of the review meeting", name="the date of the review meeting")
+
+    class Meta:
+        model = ReviewSubmission
+        fields = [
+            "held_on",
+            "objectives_progress",
+            "inputs_summary",
+            "achieved",
+            "serendipitous",
+            "did_not_work",
+            "continuing_relationships",
+            "learning",
+            *Review.RATINGS,
+            "outcome",
+        ]
+        labels = {
+            "objectives_progress": "Progress against the agreed objectives",
+            "inputs_summary": "What each side put in",
+            "achieved": "What has been achieved",
+            "serendipitous": "What was achieved that was not planned (optional)",
+            "did_not_work": "What did not work (optional)",
+            "continuing_relationships": "Relationships that will continue (optional)",
+            "learning": "Learning to share (optional)",
+            "outcome": "What does your trust recommend?",
+        }
+        error_messages = {
+            "objectives_progress": {"required": "Enter the progress against the agreed objectives"},
+            "inputs_summary": {"required": "Enter what each side put in"},
+            "achieved": {"required": "Enter what has been achieved"},
+            "outcome": {"required": "Select what your trust recommends"},
+        }
+        widgets = {"outcome": forms.RadioSelect}
+
+    def __init__(self, *args: Any, trust: Trust, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["outcome"].choices = ReviewSubmission._meta.get_field("outcome").choices  # no blank option
+        for rating, label in REVIEW_RATING_LABELS.items():
+            # A model integer field has no choices of its own, so the radios need a choice field.
+            self.fields[rating] = forms.TypedChoiceField(
+                label=label,
+                choices=RATING_CHOICES,
+                coerce=int,
+                widget=forms.RadioSelect,
+                error_messages={
+                    "required": f"Choose a rating for {label.lower()}",
+                    "invalid_choice": f"Choose a rating for {label.lower()} from 1 to 5",
+                },
+            )
+        questions = [
+            "objectives_progress",
+            "inputs_summary",
+            "achieved",
+            "serendipitous",
+            "did_not_work",
+            "continuing_relationships",
+            "learning",
+        ]
+        self.helper = _helper(
+            Field("held_on"),
+            *(Field.textarea(name, rows=3) for name in questions),
+            Fieldset(
+                *(Field.radios(rating, legend_size=Size.SMALL, inline=True) for rating in Review.RATINGS),
+                legend=f"{trust.name} rates the arrangement (1 poor, 5 excellent)",
+                legend_size=Size.MEDIUM,
+            ),
+            Field.radios("outcome", legend_size=Size.MEDIUM),
+            submit="Submit your trust's review",
+        )
+
+    def clean_held_on(self) -> dt.date | None:
+        held_on = self.cleaned_data.get("held_on")
+        if held_on is not None and held_on > timezone.localdate():
+            raise forms.ValidationError("The date of the review meeting must be today or in the past")
+        return held_on
+
+
+class ReviewNoteForm(GovukFormMixin, forms.Form):
+    note = forms.CharField(
+        label="Note from the regulator",
+        widget=forms.Textarea,
+        max_length=5000,
+        help_text="Both trusts can read it. It replaces any note you added before.",
+        error_messages={"required": "Enter the note"},
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = _helper(Field.textarea("note", rows=4), submit="Save the note")

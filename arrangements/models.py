@@ -48,8 +48,20 @@ class Status(models.TextChoices):
     TERMINATED = "terminated", "Ended early"
 
 
-# An arrangement in one of these states holds a buddy's place: one per (supported, buddy) pair.
+# The sets of states, named once: services, selectors, reports, the reminder sweep and pages ask for them by
+# name (templates through `Arrangement.is_open`, `is_running` and `is_closed`).
+# Open: it holds a buddy's place (one open arrangement per supported-buddy pair) and can still change.
 OPEN_STATUSES = (Status.PROPOSED, Status.AGREED, Status.ACTIVE, Status.PAUSED)
+# Agreed and not ended: the buddy's capacity (places, senior staff days) is committed to it.
+COMMITTED_STATUSES = (Status.AGREED, Status.ACTIVE, Status.PAUSED)
+# Being set up: the terms of reference are drafted and signed before it becomes active.
+SETTING_UP_STATUSES = (Status.PROPOSED, Status.AGREED)
+# Running: the work programme and reviews are kept and reminded.
+RUNNING_STATUSES = (Status.ACTIVE, Status.PAUSED)
+# Closed for good: nothing more is changed, signed, recorded or reminded.
+CLOSED_STATUSES = (Status.COMPLETED, Status.DECLINED, Status.TERMINATED)
+# Ran and ended (completed or ended early): what the endings report counts.
+ENDED_STATUSES = (Status.COMPLETED, Status.TERMINATED)
 
 
 class EndReason(models.TextChoices):
@@ -69,6 +81,15 @@ class ArrangementQuerySet(HistoryKeepingQuerySet["Arrangement"]):
 
     def open(self) -> ArrangementQuerySet:
         return self.filter(status__in=OPEN_STATUSES)
+
+    def committed(self) -> ArrangementQuerySet:
+        return self.filter(status__in=COMMITTED_STATUSES)
+
+    def running(self) -> ArrangementQuerySet:
+        return self.filter(status__in=RUNNING_STATUSES)
+
+    def ended(self) -> ArrangementQuerySet:
+        return self.filter(status__in=ENDED_STATUSES)
 
     def for_list(self) -> ArrangementQuerySet:
         return self.select_related("supported").prefetch_related("buddies__buddy")
@@ -141,6 +162,18 @@ class Arrangement(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
+
+    @property
+    def is_setting_up(self) -> bool:
+        return self.status in SETTING_UP_STATUSES
+
+    @property
+    def is_running(self) -> bool:
+        return self.status in RUNNING_STATUSES
+
+    @property
+    def is_closed(self) -> bool:
+        return self.status in CLOSED_STATUSES
 
     @property
     def needs_regulator_sign_off(self) -> bool:
@@ -336,12 +369,45 @@ class Milestone(models.Model):
             models.Index(fields=["due_date"], condition=~Q(rag="complete"), name="milestone_open_due_idx"),
         ]
 
+    # The GOV.UK tag colour of each RAG status, on every page that shows one (amber is GOV.UK's orange tag).
+    TAG_CLASSES = {
+        Rag.RED: "govuk-tag--red",
+        Rag.AMBER: "govuk-tag--orange",
+        Rag.GREEN: "govuk-tag--green",
+        Rag.COMPLETE: "govuk-tag--blue",
+    }
+    # Turning to one of these tells the other parties (arrangements.services.milestone_update).
+    WORRYING = (Rag.AMBER, Rag.RED)
+
     def __str__(self) -> str:
         return f"{self.title} (due {self.due_date:%d %b %Y}, {self.get_rag_display().lower()})"
 
+    @property
+    def tag_class(self) -> str:
+        return self.TAG_CLASSES[Milestone.Rag(self.rag)]
+
+    @property
+    def is_overdue(self) -> bool:
+        """Not complete and its due date (Europe/London) has passed."""
+        return self.rag != self.Rag.COMPLETE and self.due_date < timezone.localdate()
+
+
+class InputQuerySet(HistoryKeepingQuerySet["Input"]):
+    """An input dated after today (Europe/London) is planned: it is listed as "Planned" and counted as a cost, a
+    staff day or an attendance only once its date has come. Every total of costs (the arrangement's inputs page,
+    the pack, the register, the value-for-money report, the dashboard) reads `actual()`."""
+
+    def actual(self, *, today: dt.date | None = None) -> InputQuerySet:
+        return self.filter(date__lte=today or timezone.localdate())
+
+    def planned(self, *, today: dt.date | None = None) -> InputQuerySet:
+        return self.filter(date__gt=today or timezone.localdate())
+
 
 class Input(models.Model):
-    """Something put into the arrangement: a visit, meeting, learning day or secondment, and what it cost."""
+    """Something put into the arrangement: a visit, meeting, learning day or secondment, and what it cost.
+
+    Dated in the future it is planned, not an actual cost (`InputQuerySet.actual`, `is_planned`)."""
 
     class Kind(models.TextChoices):
         VISIT = "visit", "Visit"
@@ -377,7 +443,7 @@ class Input(models.Model):
     )
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
 
-    objects = HistoryKeepingQuerySet.as_manager()
+    objects = InputQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:
@@ -398,18 +464,90 @@ class Input(models.Model):
     def total_cost(self) -> Decimal:
         return self.fee + self.travel_cost + self.backfill_cost
 
+    @property
+    def is_planned(self) -> bool:
+        """Dated after today (Europe/London): not an actual cost yet."""
+        return self.date > timezone.localdate()
+
+
+class ReviewOutcome(models.TextChoices):
+    CONTINUE = "continue", "Continue as agreed"
+    ADJUST = "adjust", "Continue with changes"
+    END = "end", "End the arrangement"
+
+
+class ReviewQuerySet(HistoryKeepingQuerySet["Review"]):
+    def complete(self) -> ReviewQuerySet:
+        return self.filter(completed_on__isnull=False)
+
 
 class Review(models.Model):
-    """A periodic review, following the 2014 review's interview questions. Both sides rate the arrangement."""
+    """One periodic review of an arrangement, due by the terms' cadence, following the 2014 review's interview
+    questions. Each trust submits its own answers and ratings (`ReviewSubmission`). The review is complete once
+    the supported trust and the lead buddy have submitted (with no lead buddy, every buddy): only then does the
+    next review fall due. Issue-specific buddies may submit too, until it is complete. Regulator staff read every
+    submission and may add a note."""
 
-    class Outcome(models.TextChoices):
-        CONTINUE = "continue", "Continue as agreed"
-        ADJUST = "adjust", "Continue with changes"
-        END = "end", "End the arrangement"
+    Outcome = ReviewOutcome
 
     arrangement = models.ForeignKey(Arrangement, on_delete=models.CASCADE, related_name="reviews")
     due_on = models.DateField()
-    held_on = models.DateField()
+    # Set when it completes: the most cautious outcome any trust recommended (end, then adjust, then continue).
+    outcome = models.CharField(max_length=20, choices=ReviewOutcome.choices, blank=True)
+    completed_on = models.DateField(null=True, blank=True)  # a Europe/London date
+    regulator_note = models.TextField("note from the regulator", blank=True)
+    regulator_note_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    regulator_note_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    RATINGS = ("relationship", "value", "fit", "progress")
+    # The most cautious first: a review's outcome is the first of these any trust recommended.
+    CAUTION = (ReviewOutcome.END, ReviewOutcome.ADJUST, ReviewOutcome.CONTINUE)
+
+    objects = ReviewQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-due_on", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["arrangement", "due_on"], name="review_once_per_due_date"),
+            models.CheckConstraint(
+                condition=_in("outcome", ReviewOutcome) | Q(outcome=""), name="review_outcome_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(completed_on__isnull=True, outcome="") | (Q(completed_on__isnull=False) & ~Q(outcome="")),
+                name="review_complete_has_outcome",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        state = self.get_outcome_display().lower() if self.is_complete else "waiting for submissions"
+        return f"Review of {self.arrangement.title} due {self.due_on:%d %b %Y}: {state}"
+
+    @property
+    def is_complete(self) -> bool:
+        return self.completed_on is not None
+
+
+def _rating(label: str) -> models.PositiveSmallIntegerField:
+    return models.PositiveSmallIntegerField(label, validators=[MinValueValidator(1), MaxValueValidator(5)])
+
+
+class ReviewSubmission(models.Model):
+    """One trust's own review: its answers to the interview questions, its ratings (1 to 5) and the outcome it
+    recommends. Only that trust's executives change it, until the review is complete; the other trusts see it once
+    the review is complete (so neither side's ratings sway the other's), regulator staff at any time."""
+
+    class Party(models.TextChoices):
+        SUPPORTED = "supported", "Supported trust"
+        BUDDY = "buddy", "Buddy trust"
+
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="submissions")
+    trust = models.ForeignKey(Trust, on_delete=models.PROTECT, related_name="+")
+    party = models.CharField(max_length=20, choices=Party.choices)
+    held_on = models.DateField("date of the review meeting")
     objectives_progress = models.TextField("progress against the agreed objectives")
     inputs_summary = models.TextField("what each side put in")
     achieved = models.TextField("what has been achieved")
@@ -417,40 +555,38 @@ class Review(models.Model):
     did_not_work = models.TextField("what did not work", blank=True)
     continuing_relationships = models.TextField("relationships that will continue", blank=True)
     learning = models.TextField("learning to share", blank=True)
-    supported_relationship = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(5)])
-    supported_value = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(5)])
-    supported_fit = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(5)])
-    supported_progress = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(5)])
-    buddy_relationship = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(5)])
-    buddy_value = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(5)])
-    buddy_fit = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(5)])
-    buddy_progress = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(5)])
-    outcome = models.CharField(max_length=20, choices=Outcome.choices)
-    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    recorded_at = models.DateTimeField(default=timezone.now)
-
-    RATINGS = ("relationship", "value", "fit", "progress")
+    relationship = _rating("the relationship")
+    value = _rating("value for the time put in")
+    fit = _rating("cultural fit")
+    progress = _rating("progress")
+    outcome = models.CharField("outcome recommended", max_length=20, choices=ReviewOutcome.choices)
+    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    submitted_at = models.DateTimeField(default=timezone.now)
 
     objects = HistoryKeepingQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:
-        ordering = ["-due_on", "-pk"]
+        ordering = ["-party", "trust__name"]  # the supported trust first, then the buddies by name
         constraints = [
-            models.UniqueConstraint(fields=["arrangement", "due_on"], name="review_once_per_due_date"),
-            models.CheckConstraint(condition=Q(outcome__in=["continue", "adjust", "end"]), name="review_outcome_valid"),
+            models.UniqueConstraint(fields=["review", "trust"], name="review_submission_once_per_trust"),
+            models.CheckConstraint(condition=Q(party__in=["supported", "buddy"]), name="review_submission_party_valid"),
+            models.CheckConstraint(condition=_in("outcome", ReviewOutcome), name="review_submission_outcome_valid"),
             *(
                 models.CheckConstraint(
-                    condition=Q(**{f"{side}_{rating}__gte": 1, f"{side}_{rating}__lte": 5}),
-                    name=f"review_{side}_{rating}_1_to_5",
+                    condition=Q(**{f"{rating}__gte": 1, f"{rating}__lte": 5}),
+                    name=f"review_submission_{rating}_1_to_5",
                 )
-                for side in ("supported", "buddy")
-                for rating in ("relationship", "value", "fit", "progress")
+                for rating in Review.RATINGS
             ),
         ]
 
     def __str__(self) -> str:
-        return f"Review of {self.arrangement.title} due {self.due_on:%d %b %Y}: {self.get_outcome_display().lower()}"
+        return f"{self.trust.name}'s review due {self.review.due_on:%d %b %Y}"
+
+    @property
+    def ratings(self) -> list[tuple[str, int]]:
+        return [(self._meta.get_field(name).verbose_name, getattr(self, name)) for name in Review.RATINGS]
 
 
 class Event(models.Model):
@@ -480,6 +616,7 @@ class Reminder(models.Model):
         REVIEW_DUE = "review-due", "Review due soon"
         REVIEW_OVERDUE = "review-overdue", "Review overdue"
         MILESTONE_DUE = "milestone-due", "Milestone due soon"
+        MILESTONE_OVERDUE = "milestone-overdue", "Milestone overdue"
         TERMS_UNSIGNED = "terms-unsigned", "Terms of reference not signed"
 
     kind = models.CharField(max_length=30, choices=Kind.choices)
@@ -497,7 +634,9 @@ class Reminder(models.Model):
                 fields=["kind", "subject_key", "due_on"], name="reminder_once_per_subject_and_date"
             ),
             models.CheckConstraint(
-                condition=Q(kind__in=["review-due", "review-overdue", "milestone-due", "terms-unsigned"]),
+                condition=Q(
+                    kind__in=["review-due", "review-overdue", "milestone-due", "milestone-overdue", "terms-unsigned"]
+                ),
                 name="reminder_kind_valid",
             ),
         ]

@@ -10,7 +10,7 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
-from arrangements.models import Arrangement, ArrangementQuerySet, CallOff
+from arrangements.models import Arrangement, ArrangementQuerySet, CallOff, Review, ReviewSubmission
 from buddying.models import Trust, User
 from buddying.permissions import is_regulator_or_admin
 
@@ -107,3 +107,21 @@ def get_call_off_party_or_404(call_off: CallOff, ods_code: str, *, invited_only:
     if invitation is None:
         raise Http404("No such trust in this call-off.")
     return invitation.trust
+
+
+def get_own_review_submission_or_404(user: User, arrangement: Arrangement, pk: int) -> ReviewSubmission:
+    """A review submission of the user's own trust in this arrangement. Another trust's submission (the other side's
+    included) and, to regulator staff, every submission is missing: each trust changes only its own."""
+    submission = get_object_or_404(
+        ReviewSubmission.objects.select_related("review", "trust"), pk=pk, review__arrangement=arrangement
+    )
+    if not (user.is_authenticated and user.is_trust_executive and submission.trust_id == user.trust_id):
+        raise Http404("No review submission matches the given query.")
+    return submission
+
+
+def get_review_to_note_or_404(user: User, arrangement: Arrangement, pk: int) -> Review:
+    """A review of this arrangement that regulator staff may add a note to; to anyone else it is missing."""
+    if REGULATOR not in parties_of(user, arrangement):
+        raise Http404("Page not found.")
+    return get_object_or_404(Review, pk=pk, arrangement=arrangement)

@@ -1,9 +1,12 @@
-"""The daily reminder sweep: reviews due or overdue, milestones due, terms left unsigned.
+"""The daily reminder sweep: reviews due or overdue, milestones due or overdue, terms left unsigned.
 
 Each reminder is claimed by inserting a Reminder row whose unique key is (kind, subject, due date)
 before anything is sent, so running the sweep twice, or two sweeps at once, claims it once. Due
 dates are Europe/London dates and every sweep looks at a window of days, not one exact day, so a
 clock change (or a late or missed run) neither skips nor repeats a reminder.
+
+Who is reminded is decided when it is sent (arrangements.notifications.people_to_notify): a review reminder goes
+only to the trusts that have not yet submitted their side of that review, and none once it is complete.
 """
 
 from __future__ import annotations
@@ -16,11 +19,11 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from arrangements import selectors
-from arrangements.models import Arrangement, Reminder
-from arrangements.notifications import arrangement_people, notify
+from arrangements.models import Arrangement, Milestone, Reminder, Review
+from arrangements.notifications import EVERY_PARTY, TRUSTS, notify, people_to_notify
 from arrangements.services import missing_signatures
 from buddying import outbox
-from buddying.models import Notification
+from buddying.models import Notification, Trust
 
 logger = logging.getLogger(__name__)
 
@@ -77,6 +80,13 @@ def reminders_sweep(*, today: dt.date | None = None) -> SweepResult:
             due_on=milestone.due_date,
             arrangement=milestone.workstream.arrangement,
         )
+    for milestone in selectors.milestones_overdue(today=today):
+        claim(
+            kind=Reminder.Kind.MILESTONE_OVERDUE,
+            subject_key=f"milestone:{milestone.pk}",
+            due_on=milestone.due_date,
+            arrangement=milestone.workstream.arrangement,
+        )
     for terms in selectors.terms_unsigned_since(today=today, days=TERMS_UNSIGNED_AFTER_DAYS):
         claim(
             kind=Reminder.Kind.TERMS_UNSIGNED,
@@ -110,18 +120,23 @@ def reminders_sweep(*, today: dt.date | None = None) -> SweepResult:
 MESSAGES = {
     Reminder.Kind.REVIEW_DUE: (
         "Review due {due}: {title}",
-        "The next review of this arrangement is due on {due}.",
+        "The next review of this arrangement is due on {due}. Your trust has not submitted its review yet.",
         False,
     ),
     Reminder.Kind.REVIEW_OVERDUE: (
         "Review overdue: {title}",
-        "The review of this arrangement was due on {due} and has not been recorded.",
+        "The review of this arrangement was due on {due}. Still to submit: {waiting}.",
         True,  # escalated to regulator staff
     ),
     Reminder.Kind.MILESTONE_DUE: (
         "Milestone due {due}: {title}",
-        "A milestone in this arrangement falls due on {due}.",
+        "The milestone “{milestone}” in this arrangement falls due on {due}.",
         False,
+    ),
+    Reminder.Kind.MILESTONE_OVERDUE: (
+        "Milestone overdue: {title}",
+        "The milestone “{milestone}” in this arrangement was due on {due} and is not complete.",
+        True,  # the regulator hears of it too, as of a milestone turning red
     ),
     Reminder.Kind.TERMS_UNSIGNED: (
         "Terms of reference not signed: {title}",
@@ -147,14 +162,29 @@ def reminder_send(*, reminder_id: int) -> bool:
             return False
         arrangement = reminder.arrangement
         subject, body, escalate = MESSAGES[Reminder.Kind(reminder.kind)]
-        waiting = ""
+        values = {"due": f"{reminder.due_on:%d %B %Y}", "title": arrangement.title, "waiting": "", "milestone": ""}
+        parties = EVERY_PARTY if escalate else TRUSTS
+        trusts: list[int] | None = None
         if reminder.kind == Reminder.Kind.TERMS_UNSIGNED:
             terms = arrangement.terms_versions.order_by("-version").first()
-            waiting = ", ".join(trust.name if trust else "the regulator" for _party, trust in missing_signatures(terms))
-        values = {"due": f"{reminder.due_on:%d %B %Y}", "title": arrangement.title, "waiting": waiting}
-        people = arrangement_people(arrangement=arrangement, include_regulators=escalate)
-        if arrangement.status in {"completed", "terminated", "declined"}:
-            people = []  # ended since the sweep claimed it: no review, milestone or signature is due
+            values["waiting"] = ", ".join(
+                trust.name if trust else "the regulator" for _party, trust in missing_signatures(terms)
+            )
+        elif reminder.kind in (Reminder.Kind.REVIEW_DUE, Reminder.Kind.REVIEW_OVERDUE):
+            waiting = _review_waiting(arrangement, due_on=reminder.due_on)
+            trusts = [trust.pk for trust in waiting]
+            values["waiting"] = ", ".join(trust.name for trust in waiting)
+            if not waiting:
+                parties = frozenset()  # every trust has submitted: nothing to remind anyone of
+        else:  # a milestone due or overdue
+            milestone = Milestone.objects.filter(pk=int(reminder.subject_key.split(":")[1])).first()
+            if milestone is None or milestone.rag == Milestone.Rag.COMPLETE or milestone.due_date != reminder.due_on:
+                parties = frozenset()  # removed, complete or moved since the sweep claimed it
+            else:
+                values["milestone"] = milestone.title
+        if arrangement.is_closed:
+            parties = frozenset()  # ended since the sweep claimed it: no review, milestone or signature is due
+        people = people_to_notify(arrangement, parties=parties, trusts=trusts) if parties else []
         notifications = notify(
             recipients=people,
             subject=subject.format(**values),
@@ -165,6 +195,15 @@ def reminder_send(*, reminder_id: int) -> bool:
         reminder.recipients = len(notifications)
         reminder.save(update_fields=["sent_at", "recipients"])
     return True
+
+
+def _review_waiting(arrangement: Arrangement, *, due_on: dt.date) -> list[Trust]:
+    """The trusts yet to submit their review due on `due_on`; none once that review is complete."""
+    review = Review.objects.filter(arrangement=arrangement, due_on=due_on).prefetch_related("submissions").first()
+    if review is not None and review.is_complete:
+        return []
+    submitted = {submission.trust_id for submission in review.submissions.all()} if review else set()
+    return [trust for _party, trust, _required in selectors.review_parties(arrangement) if trust.pk not in submitted]
 
 
 # Call-offs: answers due by the reply-by date ------------------------------------------------------------------------

@@ -15,13 +15,18 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from arrangements.models import (
+    RUNNING_STATUSES,
+    SETTING_UP_STATUSES,
     Arrangement,
     ArrangementBuddy,
     CallOff,
     Event,
+    Input,
     Invitation,
     Milestone,
     Response,
+    Review,
+    ReviewSubmission,
     Signature,
     TermsOfReference,
     Workstream,
@@ -49,8 +54,19 @@ def milestones_due_within(*, today: dt.date, days: int) -> QuerySet[Milestone]:
         .filter(
             due_date__gte=today,
             due_date__lte=today + dt.timedelta(days=days),
-            workstream__arrangement__status__in=["active", "paused"],
+            workstream__arrangement__status__in=RUNNING_STATUSES,
         )
+        .select_related("workstream__arrangement")
+        .order_by("pk")
+    )
+
+
+def milestones_overdue(*, today: dt.date) -> QuerySet[Milestone]:
+    """Milestones of running arrangements past their due date and not complete: the sweep tells the parties once
+    per milestone and due date (a new due date is a new reminder)."""
+    return (
+        Milestone.objects.exclude(rag=Milestone.Rag.COMPLETE)
+        .filter(due_date__lt=today, workstream__arrangement__status__in=RUNNING_STATUSES)
         .select_related("workstream__arrangement")
         .order_by("pk")
     )
@@ -63,7 +79,7 @@ def terms_unsigned_since(*, today: dt.date, days: int) -> list[TermsOfReference]
     cutoff = timezone.make_aware(dt.datetime.combine(today - dt.timedelta(days=days), dt.time.max))
     newer = TermsOfReference.objects.filter(arrangement=OuterRef("arrangement"), version__gt=OuterRef("version"))
     candidates = (
-        TermsOfReference.objects.filter(arrangement__status__in=["proposed", "agreed"], created_at__lte=cutoff)
+        TermsOfReference.objects.filter(arrangement__status__in=SETTING_UP_STATUSES, created_at__lte=cutoff)
         .exclude(Exists(newer))
         .select_related("arrangement__supported")
         .prefetch_related("arrangement__buddies", "signatures")
@@ -79,6 +95,8 @@ def arrangement_list(*, user: User) -> QuerySet[Arrangement]:
 
 def arrangement_detail(*, arrangement: Arrangement) -> dict:
     """Everything the arrangement page shows beyond the arrangement itself."""
+    reviews = reviews_with_submissions(arrangement=arrangement)
+    inputs = list(arrangement.inputs.all())
     terms = list(
         arrangement.terms_versions.prefetch_related(
             "objectives", Prefetch("signatures", Signature.objects.select_related("trust", "signed_by"))
@@ -92,17 +110,30 @@ def arrangement_detail(*, arrangement: Arrangement) -> dict:
             .select_related("area", "buddy")
             .prefetch_related("milestones")
         ),
-        "inputs": list(arrangement.inputs.all()),
-        "value_for_money": arrangement.inputs.aggregate(
+        "inputs": inputs,
+        "planned_inputs": _planned_totals(inputs),
+        # Actual inputs only: one dated in the future is planned, listed but not yet a cost.
+        "value_for_money": arrangement.inputs.actual().aggregate(
             fees=Sum("fee"),
             travel=Sum("travel_cost"),
             backfill=Sum("backfill_cost"),
             consultancy=Sum("consultancy_estimate"),
             staff_days=Sum("staff_days"),
         ),
-        "reviews": list(arrangement.reviews.select_related("recorded_by")),
+        "reviews": reviews,
+        "review_round": review_round(arrangement=arrangement, reviews=reviews),
         "events": list(Event.objects.filter(arrangement=arrangement).select_related("actor")),
         "buddy_entries": list(arrangement.buddies.select_related("buddy").prefetch_related("areas")),
+    }
+
+
+def _planned_totals(inputs: list[Input]) -> dict[str, Any]:
+    """How many inputs are planned (dated after today) and what they will cost: shown apart from actual costs."""
+    planned = [entry for entry in inputs if entry.is_planned]
+    return {
+        "count": len(planned),
+        "cost": sum((entry.total_cost for entry in planned), Decimal(0)),
+        "staff_days": sum((entry.staff_days for entry in planned), Decimal(0)),
     }
 
 
@@ -295,7 +326,7 @@ def activation_status(
     trusts has no registered executive to sign (so the arrangement waits until someone is invited)."""
     from arrangements.services import missing_signatures, required_signatories
 
-    if arrangement.status not in {"proposed", "agreed"}:
+    if not arrangement.is_setting_up:
         return []
     required = required_signatories(arrangement)
     missing = {(party, trust.pk if trust else None) for party, trust in missing_signatures(terms)} if terms else None
@@ -558,6 +589,86 @@ def call_off_invitable(*, supported: Trust, framework: Framework, call_off: Call
     return Trust.objects.filter(pk__in=member_ids).order_by("name")
 
 
+# Reviews ----------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReviewParty:
+    """A trust asked to submit its own review: `required` ones must submit before the review is complete."""
+
+    party: str
+    trust: Trust
+    required: bool
+    submission: ReviewSubmission | None
+
+
+@dataclass(frozen=True)
+class ReviewRound:
+    """The review now due (`review` is None until the first trust submits) and where each trust stands."""
+
+    due_on: dt.date
+    review: Review | None
+    parties: list[ReviewParty]
+
+    @property
+    def submitted(self) -> list[ReviewParty]:
+        return [party for party in self.parties if party.submission is not None]
+
+    @property
+    def waiting(self) -> list[ReviewParty]:
+        return [party for party in self.parties if party.submission is None]
+
+    @property
+    def is_complete(self) -> bool:
+        return all(party.submission is not None for party in self.parties if party.required)
+
+    def party_for(self, trust_id: int | None) -> ReviewParty | None:
+        return next((party for party in self.parties if party.trust.pk == trust_id), None)
+
+
+def review_parties(arrangement: Arrangement) -> list[tuple[str, Trust, bool]]:
+    """(side, trust, required) of every trust that submits a review: the supported trust and the lead buddy must
+    (with no lead buddy, every buddy must); issue-specific buddies may. Uses the arrangement's buddies as loaded."""
+    entries = sorted(arrangement.buddies.all(), key=lambda entry: (entry.role != ArrangementBuddy.Role.LEAD, entry.pk))
+    has_lead = any(entry.role == ArrangementBuddy.Role.LEAD for entry in entries)
+    return [
+        (ReviewSubmission.Party.SUPPORTED, arrangement.supported, True),
+        *(
+            (ReviewSubmission.Party.BUDDY, entry.buddy, entry.role == ArrangementBuddy.Role.LEAD or not has_lead)
+            for entry in entries
+        ),
+    ]
+
+
+def reviews_with_submissions(*, arrangement: Arrangement) -> list[Review]:
+    """The arrangement's reviews, newest first, each with its submissions (trust and who submitted): three queries."""
+    return list(
+        arrangement.reviews.select_related("regulator_note_by").prefetch_related(
+            Prefetch("submissions", ReviewSubmission.objects.select_related("trust", "submitted_by"))
+        )
+    )
+
+
+def review_round(*, arrangement: Arrangement, reviews: list[Review] | None = None) -> ReviewRound | None:
+    """The review due now (None when the arrangement is not running or has no review due) and, for each trust,
+    whether it has submitted. `reviews`, if given, are the arrangement's reviews with their submissions."""
+    due = arrangement.next_review_due
+    if due is None or not arrangement.is_running:
+        return None
+    if reviews is None:
+        reviews = reviews_with_submissions(arrangement=arrangement)
+    review = next((review for review in reviews if review.due_on == due), None)
+    by_trust = {submission.trust_id: submission for submission in review.submissions.all()} if review else {}
+    return ReviewRound(
+        due_on=due,
+        review=review,
+        parties=[
+            ReviewParty(party=party, trust=trust, required=required, submission=by_trust.get(trust.pk))
+            for party, trust, required in review_parties(arrangement)
+        ],
+    )
+
+
 def worklist(user: User) -> list[WorkItem]:
     """What waits for this person in arrangements and call-offs (the home page's worklist).
 
@@ -631,7 +742,13 @@ def worklist(user: User) -> list[WorkItem]:
             supported_id=trust_id, status=CallOff.Status.INVITING, supported_response=Response.PENDING
         ).count()
     )
-    reviews = arrangements.filter(status=Arrangement.Status.ACTIVE, next_review_due__lte=today + dt.timedelta(days=31))
+    # Reviews due on which this executive's trust has not yet submitted its side (each trust submits its own).
+    submitted = ReviewSubmission.objects.filter(
+        review__arrangement=OuterRef("pk"), review__due_on=OuterRef("next_review_due"), trust_id=trust_id
+    )
+    reviews = arrangements.filter(
+        status=Arrangement.Status.ACTIVE, next_review_due__lte=today + dt.timedelta(days=31)
+    ).exclude(Exists(submitted))
     return [
         WorkItem("Terms of reference to sign", to_sign, listed),
         WorkItem("Call-off invitations to answer", invitations, reverse("arrangements:invitations")),

@@ -125,6 +125,10 @@ def build(first: int, count: int, trusts: list, areas: list, regulator) -> None:
     from django.utils import timezone
 
     from arrangements.models import (
+        CLOSED_STATUSES,
+        ENDED_STATUSES,
+        OPEN_STATUSES,
+        RUNNING_STATUSES,
         Arrangement,
         ArrangementBuddy,
         Input,
@@ -135,7 +139,7 @@ def build(first: int, count: int, trusts: list, areas: list, regulator) -> None:
 
     now = timezone.now()
     today = timezone.localdate()
-    statuses = ["active"] * 4 + ["completed", "terminated", "proposed", "agreed", "paused", "declined"]
+    statuses = [Arrangement.Status.ACTIVE] * 3 + list(Arrangement.Status)  # active four times, the rest once
     tiers = list(Arrangement.Tier.values)
     origins = list(Arrangement.Origin.values)
     reasons = [r for r in Arrangement.EndReason.values if r != "objectives-met"]
@@ -144,8 +148,8 @@ def build(first: int, count: int, trusts: list, areas: list, regulator) -> None:
         status = statuses[n % len(statuses)]
         supported = trusts[n % TRUSTS]
         start = today - dt.timedelta(days=30 + n % 700)
-        started = status in {"active", "completed", "terminated", "paused"}
-        ended = status in {"completed", "terminated", "declined"}
+        started = status in RUNNING_STATUSES or status in ENDED_STATUSES
+        ended = status in CLOSED_STATUSES
         arrangements.append(
             Arrangement(
                 supported=supported,
@@ -158,12 +162,14 @@ def build(first: int, count: int, trusts: list, areas: list, regulator) -> None:
                 planned_end=start + dt.timedelta(days=365),
                 created_at=now - dt.timedelta(minutes=ARRANGEMENTS - n),
                 needs_recorded_at=now - dt.timedelta(days=60 + n % 700),
-                agreed_at=(now - dt.timedelta(days=40 + n % 650)) if status not in {"proposed", "declined"} else None,
+                agreed_at=(now - dt.timedelta(days=40 + n % 650))
+                if status not in (Arrangement.Status.PROPOSED, Arrangement.Status.DECLINED)
+                else None,
                 started_at=(now - dt.timedelta(days=30 + n % 600)) if started else None,
                 ended_at=(now - dt.timedelta(days=n % 20)) if ended else None,
                 next_review_due=(today + dt.timedelta(days=(n % 120) - 40)) if status == "active" else None,
                 end_reason=("objectives-met" if status == "completed" else reasons[n % len(reasons)])
-                if status in {"completed", "terminated"}
+                if status in ENDED_STATUSES
                 else "",
                 ended_by_party="buddy" if status == "terminated" else ("regulator" if status == "completed" else ""),
                 proposed_by=regulator,
@@ -175,7 +181,7 @@ def build(first: int, count: int, trusts: list, areas: list, regulator) -> None:
         supported_index = n % TRUSTS
         # Offsets 1..200 from the supported trust: every (supported, buddy) pair is used once.
         buddy = trusts[(supported_index + 1 + n // TRUSTS % 200) % TRUSTS]
-        is_open = arrangement.status in {"proposed", "agreed", "active", "paused"}
+        is_open = arrangement.status in OPEN_STATUSES
         buddies.append(
             ArrangementBuddy(
                 arrangement=arrangement, buddy=buddy, supported_id=arrangement.supported_id, is_open=is_open

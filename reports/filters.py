@@ -11,7 +11,7 @@ from django import forms
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import QueryDict
 
-from arrangements.models import Arrangement, ArrangementBuddy, Workstream
+from arrangements.models import RUNNING_STATUSES, Arrangement, ArrangementBuddy, Workstream
 from buddying.formfields import DateField
 from buddying.models import ExpertiseArea, Region
 
@@ -84,7 +84,7 @@ class ArrangementReportFilter(django_filters.FilterSet):
         """Running arrangements (active or paused) whose next review falls due by the date: an ended one has none."""
         if value is None:
             return queryset
-        return queryset.filter(status__in=["active", "paused"], next_review_due__lte=value)
+        return queryset.filter(status__in=RUNNING_STATUSES, next_review_due__lte=value)
 
     def filter_area(
         self, queryset: QuerySet[Arrangement], name: str, value: ExpertiseArea | None

@@ -35,8 +35,17 @@ from arrangements.services.lifecycle import (
     arrangement_resume,
     arrangement_terminate,
 )
-from arrangements.services.programme import input_record, milestone_add, milestone_update, workstream_add
-from arrangements.services.reviews import review_record
+from arrangements.services.programme import (
+    input_record,
+    milestone_add,
+    milestone_edit,
+    milestone_remove,
+    milestone_update,
+    workstream_add,
+    workstream_edit,
+    workstream_remove,
+)
+from arrangements.services.reviews import review_note, review_submission_update, review_submit
 from arrangements.services.terms import TERMS_FIELDS, missing_signatures, required_signatories, terms_draft, terms_sign
 
 __all__ = [
@@ -70,11 +79,17 @@ __all__ = [
     "invitation_respond",
     "invitation_withdraw",
     "milestone_add",
+    "milestone_edit",
+    "milestone_remove",
     "milestone_update",
     "missing_signatures",
     "required_signatories",
-    "review_record",
+    "review_note",
+    "review_submission_update",
+    "review_submit",
     "terms_draft",
     "terms_sign",
     "workstream_add",
+    "workstream_edit",
+    "workstream_remove",
 ]

@@ -11,10 +11,13 @@ from django.utils import timezone
 
 from arrangements import notifications
 from arrangements.models import (
+    CLOSED_STATUSES,
+    COMMITTED_STATUSES,
     OPEN_STATUSES,
     Arrangement,
     ArrangementBuddy,
     Event,
+    Status,
 )
 from arrangements.permissions import BUDDY, REGULATOR, SUPPORTED, parties_of
 from buddying.models import ExpertiseArea, Trust, User
@@ -42,18 +45,16 @@ class Transition:
     verb: str
 
 
+ANY_PARTY = frozenset({REGULATOR, SUPPORTED, BUDDY})
+
 TRANSITIONS = {
     # The review found arrangements work best when trusts choose their buddy and the regulator agrees it.
-    "agree": Transition(frozenset({"proposed"}), "agreed", frozenset({REGULATOR}), "agreed"),
-    "decline": Transition(frozenset({"proposed"}), "declined", frozenset({REGULATOR, SUPPORTED, BUDDY}), "declined"),
-    "pause": Transition(frozenset({"active"}), "paused", frozenset({REGULATOR, SUPPORTED, BUDDY}), "paused"),
-    "resume": Transition(frozenset({"paused"}), "active", frozenset({REGULATOR, SUPPORTED, BUDDY}), "resumed"),
-    "complete": Transition(
-        frozenset({"active", "paused"}), "completed", frozenset({REGULATOR, SUPPORTED, BUDDY}), "completed"
-    ),
-    "terminate": Transition(
-        frozenset({"agreed", "active", "paused"}), "terminated", frozenset({REGULATOR, SUPPORTED, BUDDY}), "ended"
-    ),
+    "agree": Transition(frozenset({Status.PROPOSED}), Status.AGREED, frozenset({REGULATOR}), "agreed"),
+    "decline": Transition(frozenset({Status.PROPOSED}), Status.DECLINED, ANY_PARTY, "declined"),
+    "pause": Transition(frozenset({Status.ACTIVE}), Status.PAUSED, ANY_PARTY, "paused"),
+    "resume": Transition(frozenset({Status.PAUSED}), Status.ACTIVE, ANY_PARTY, "resumed"),
+    "complete": Transition(frozenset({Status.ACTIVE, Status.PAUSED}), Status.COMPLETED, ANY_PARTY, "completed"),
+    "terminate": Transition(frozenset(COMMITTED_STATUSES), Status.TERMINATED, ANY_PARTY, "ended"),
 }
 
 
@@ -95,9 +96,9 @@ def _refresh_buddy_state(arrangement: Arrangement) -> None:
 def capacity_recount(*, trusts: Iterable[Trust]) -> None:
     """A buddy's places and staff days in use: its arrangements that are agreed, active or paused."""
     for trust in trusts:
-        committed = ArrangementBuddy.objects.filter(
-            buddy=trust, arrangement__status__in=["agreed", "active", "paused"]
-        ).aggregate(places=Count("pk"), days=Sum("staff_days_per_month"))
+        committed = ArrangementBuddy.objects.filter(buddy=trust, arrangement__status__in=COMMITTED_STATUSES).aggregate(
+            places=Count("pk"), days=Sum("staff_days_per_month")
+        )
         capacity, _created = BuddyCapacity.objects.select_for_update().get_or_create(trust=trust)
         capacity.active_arrangements = committed["places"] or 0
         capacity.staff_days_committed = committed["days"] or Decimal(0)
@@ -125,9 +126,9 @@ def _apply(arrangement: Arrangement, transition: Transition, *, by: User, detail
     previous = arrangement.get_status_display().lower()
     arrangement.status = transition.target
     now = timezone.now()
-    if transition.target == "agreed":
+    if transition.target == Status.AGREED:
         arrangement.agreed_at = now
-    if transition.target in {"completed", "terminated", "declined"}:
+    if transition.target in CLOSED_STATUSES:
         arrangement.ended_at = now
         arrangement.next_review_due = None  # an ended arrangement has no next review (register, reminders, pages)
     arrangement._change_reason = f"{transition.verb} by {by.username}"
@@ -153,6 +154,6 @@ def _require_party(arrangement: Arrangement, by: User, *, doing: str) -> set[str
     parties = parties_of(by, arrangement)
     if not parties:
         raise ArrangementError(f"You cannot {doing} for this arrangement")
-    if arrangement.status in {"completed", "terminated", "declined"}:
+    if arrangement.status in CLOSED_STATUSES:
         raise ArrangementError(f"This arrangement is {arrangement.get_status_display().lower()}: you cannot {doing}")
     return parties

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from arrangements import notifications
 from arrangements.models import (
+    OPEN_STATUSES,
     Arrangement,
     Objective,
     Signature,
@@ -50,7 +51,7 @@ def terms_draft(
     locked = _locked(arrangement)
     if not parties_of(by, locked):
         raise ArrangementError("You cannot draft terms for this arrangement")
-    if locked.status not in {"proposed", "agreed", "active", "paused"}:
+    if locked.status not in OPEN_STATUSES:
         raise ArrangementError(f"This arrangement is {locked.get_status_display().lower()}: its terms are final")
     if not objectives:
         raise ArrangementError("Add at least one objective with a measurable output and a target date")
@@ -100,7 +101,7 @@ def terms_sign(*, terms: TermsOfReference, by: User) -> Signature:
     latest = arrangement.terms_versions.order_by("-version").first()
     if latest is None or latest.pk != terms.pk:
         raise ArrangementError("Only the latest version of the terms can be signed")
-    if arrangement.status not in {"proposed", "agreed", "active", "paused"}:
+    if arrangement.status not in OPEN_STATUSES:
         raise ArrangementError(f"This arrangement is {arrangement.get_status_display().lower()}: nothing to sign")
     parties = parties_of(by, arrangement)
     if REGULATOR in parties:

@@ -300,32 +300,6 @@ def test_time_from_needs_recorded_is_kept(own_trust, buddy_trust, actors, financ
     assert arrangement.needs_recorded_at == need.recorded_at
 
 
-def test_reviews_follow_the_cadence_and_the_interview_questions(active_arrangement, actors):
-    review = services.review_record(
-        arrangement=active_arrangement,
-        by=actors["supported"],
-        fields={
-            "held_on": dt.date(2027, 3, 2),
-            "objectives_progress": "Deficit plan drafted",
-            "inputs_summary": "Four visits",
-            "achieved": "Board approved the plan",
-            "serendipitous": "Shared payroll",
-            "did_not_work": "Meeting too rarely",
-            "continuing_relationships": "Finance teams",
-            "learning": "Start with governance",
-            **{
-                f"{side}_{r}": 4
-                for side in ("supported", "buddy")
-                for r in ("relationship", "value", "fit", "progress")
-            },
-            "outcome": "continue",
-        },
-    )
-    active_arrangement.refresh_from_db()
-    assert review.due_on == dt.date(2027, 3, 1)
-    assert active_arrangement.next_review_due == dt.date(2027, 6, 1)
-
-
 def test_notifications_go_to_the_other_parties_not_the_actor(arrangement, actors):
     services.arrangement_agree(arrangement=arrangement, by=actors["regulator"])
     recipients = set(

@@ -1,9 +1,7 @@
-import datetime as dt
-
 import pytest
 from django.urls import reverse
 
-from arrangements.models import Arrangement, Review
+from arrangements.models import Arrangement
 from arrangements.tests.conftest import draft_terms
 
 pytestmark = pytest.mark.django_db
@@ -157,24 +155,6 @@ def test_terms_with_an_objective_but_no_target_date_are_refused(client, executiv
     )
     assert "Enter a target date for objective 1" in response.content.decode()
     assert not arrangement.terms_versions.exists()
-
-
-def test_a_review_form_records_both_sides_ratings(client, executive, active_arrangement):
-    client.force_login(executive)
-    data = {
-        "held_on_0": "2",
-        "held_on_1": "3",
-        "held_on_2": "2027",
-        "objectives_progress": "On track",
-        "inputs_summary": "Visits",
-        "achieved": "Plan agreed",
-        "outcome": "adjust",
-        **{f"{side}_{r}": "4" for side in ("supported", "buddy") for r in ("relationship", "value", "fit", "progress")},
-    }
-    response = client.post(reverse("arrangements:review-add", kwargs={"pk": active_arrangement.pk}), data)
-    assert response.status_code == 302
-    review = Review.objects.get()
-    assert (review.outcome, review.buddy_fit, review.due_on) == ("adjust", 4, dt.date(2027, 3, 1))
 
 
 @pytest.mark.parametrize("rows", [1, 15])

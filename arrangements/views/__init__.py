@@ -27,7 +27,18 @@ from arrangements.views.call_offs import (
     invitations,
 )
 from arrangements.views.notifications import notifications, notifications_read
-from arrangements.views.programme import input_add, milestone_add, milestone_rag, review_add, workstream_add
+from arrangements.views.programme import (
+    input_add,
+    milestone_add,
+    milestone_edit,
+    milestone_remove,
+    review_add,
+    review_edit,
+    review_note,
+    workstream_add,
+    workstream_edit,
+    workstream_remove,
+)
 
 __all__ = [
     "agree",
@@ -46,14 +57,19 @@ __all__ = [
     "input_add",
     "invitations",
     "milestone_add",
-    "milestone_rag",
+    "milestone_edit",
+    "milestone_remove",
     "notifications",
     "notifications_read",
     "propose",
     "review_add",
+    "review_edit",
+    "review_note",
     "terminate",
     "terms_edit",
     "terms_sign",
     "transition",
     "workstream_add",
+    "workstream_edit",
+    "workstream_remove",
 ]

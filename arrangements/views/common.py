@@ -44,7 +44,7 @@ def _page(request: HttpRequest, arrangement: Arrangement, tab: str, **extra: Any
 
 
 def _can_sign(request: HttpRequest, arrangement: Arrangement, terms: TermsOfReference, missing: list) -> bool:
-    if arrangement.status not in {"proposed", "agreed", "active", "paused"}:
+    if not arrangement.is_open:
         return False
     parties = parties_of(request.user, arrangement)
     for party, trust in missing:

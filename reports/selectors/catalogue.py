@@ -15,7 +15,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
-from arrangements.models import Arrangement, Input, TermsOfReference
+from arrangements.models import ENDED_STATUSES, RUNNING_STATUSES, Arrangement, Input, TermsOfReference
 from buddying.formatting import money
 from buddying.models import ExpertiseArea, ImprovementNeed, Trust
 from matching.models import Framework
@@ -24,7 +24,6 @@ from reports.models import ReportKind
 from reports.selectors.lookups import (
     CHUNK_SIZE,
     END_REASON_LABELS,
-    ENDED,
     NO_INPUTS,
     ORIGIN_LABELS,
     RAG_LABELS,
@@ -132,7 +131,12 @@ def register_base(queryset: QuerySet[Arrangement]) -> QuerySet[Any]:
 
 def register_build(chunk: list[tuple[Any, ...]], context: Context) -> list[tuple[Any, ...]]:
     ids = [row[0] for row in chunk]
-    buddies, sums, rags, agreed = buddies_for(ids), input_sums_for(ids), worst_rag_for(ids), agreed_fees_for(ids)
+    buddies, sums, rags, agreed = (
+        buddies_for(ids),
+        input_sums_for(ids, today=context.today),
+        worst_rag_for(ids),
+        agreed_fees_for(ids),
+    )
     today = context.today
     rows = []
     for (
@@ -172,7 +176,7 @@ def register_build(chunk: list[tuple[Any, ...]], context: Context) -> list[tuple
                 started,
                 ended,
                 days if days >= 0 else None,  # none before it has started
-                next_review_due if status in REVIEWED_STATUSES else None,  # none once it has ended
+                next_review_due if status in RUNNING_STATUSES else None,  # a next review only while it runs
                 RAG_LABELS[rag] if rag else "",
                 agreed.get(pk),
                 fees,
@@ -190,16 +194,13 @@ def register_build(chunk: list[tuple[Any, ...]], context: Context) -> list[tuple
 
 # Review compliance.
 
-# An arrangement has a next review only while it runs: once completed, ended early or declined, none is due.
-REVIEWED_STATUSES = frozenset({"active", "paused"})
-
 REVIEW_COLUMNS = (
     Column("reference", "Reference", "int", 10),
     Column("title", "Arrangement", width=36),
     Column("supported", "Supported trust", width=36),
     Column("status", "Status", "label", 12),
     Column("reviews_done", "Reviews done", "int", 10),
-    Column("last_review", "Last review held", "date", 12),
+    Column("last_review", "Last review completed", "date", 12),
     Column("next_review", "Next review due", "date", 12),
     Column("compliance", "Next review", "label", 12),
     Column("days_overdue", "Days overdue", "int", 10),
@@ -238,7 +239,7 @@ def review_build(chunk: list[dict[str, Any]], context: Context) -> list[tuple[An
                 STATUS_LABELS[row["status"]],
                 done,
                 last,
-                row["next_review_due"] if row["status"] in REVIEWED_STATUSES else None,
+                row["next_review_due"] if row["status"] in RUNNING_STATUSES else None,
                 state,
                 overdue,
             )
@@ -252,7 +253,7 @@ def review_compliance(queryset: QuerySet[Arrangement], context: Context) -> dict
     counts = queryset.aggregate(
         due=Count("pk", filter=active & Q(next_review_due__gte=context.today), distinct=True),
         overdue=Count("pk", filter=active & Q(next_review_due__lt=context.today), distinct=True),
-        done=Count("reviews", distinct=True),
+        done=Count("reviews", filter=Q(reviews__completed_on__isnull=False), distinct=True),
     )
     return {"done": counts["done"], "due": counts["due"], "overdue": counts["overdue"]}
 
@@ -283,7 +284,7 @@ ENDINGS_COLUMNS = (
 def endings_table(queryset: QuerySet[Arrangement], context: Context) -> list[tuple[Any, ...]]:
     counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     rows = (
-        queryset.filter(status__in=ENDED)
+        queryset.filter(status__in=ENDED_STATUSES)
         .order_by()
         .values_list("end_reason", "status", "ended_by_party")
         .annotate(n=Count("pk"))
@@ -291,17 +292,17 @@ def endings_table(queryset: QuerySet[Arrangement], context: Context) -> list[tup
     for reason, status, party, n in rows:
         counts[reason][status] += n
         counts[reason][f"by_{party}"] += n
-    total = sum(c["completed"] + c["terminated"] for c in counts.values())
+    total = sum(c[status] for c in counts.values() for status in ENDED_STATUSES)
     table = []
     reasons = list(Arrangement.EndReason.values) + ([""] if "" in counts else [])
     for reason in reasons:
         c = counts.get(reason, {})
-        n = c.get("completed", 0) + c.get("terminated", 0)
+        n = sum(c.get(status, 0) for status in ENDED_STATUSES)
         table.append(
             (
                 END_REASON_LABELS.get(reason, "Not recorded"),
-                c.get("terminated", 0),
-                c.get("completed", 0),
+                c.get(Arrangement.Status.TERMINATED, 0),
+                c.get(Arrangement.Status.COMPLETED, 0),
                 n,
                 Decimal(round(100 * n / total, 1)).quantize(Decimal("0.1")) if total else Decimal("0.0"),
                 c.get("by_supported", 0),
@@ -313,7 +314,7 @@ def endings_table(queryset: QuerySet[Arrangement], context: Context) -> list[tup
 
 
 def endings_summary(queryset: QuerySet[Arrangement], context: Context) -> list[tuple[str, str]]:
-    counts = queryset.filter(status__in=ENDED).aggregate(
+    counts = queryset.filter(status__in=ENDED_STATUSES).aggregate(
         ended=Count("pk"), early=Count("pk", filter=Q(status=Arrangement.Status.TERMINATED))
     )
     return [("Arrangements ended", f"{counts['ended']:,}"), ("Of which ended early", f"{counts['early']:,}")]
@@ -347,7 +348,7 @@ def _share(cost: Decimal, estimate: Decimal) -> Decimal | None:
 
 def vfm_build(chunk: list[dict[str, Any]], context: Context) -> list[tuple[Any, ...]]:
     ids = [row["pk"] for row in chunk]
-    sums, agreed = input_sums_for(ids), agreed_fees_for(ids)
+    sums, agreed = input_sums_for(ids, today=context.today), agreed_fees_for(ids)
     rows = []
     for row in chunk:
         fees, travel, backfill, estimate, _people_supported, _people_buddy = sums.get(row["pk"], NO_INPUTS)
@@ -395,13 +396,17 @@ class VfmTotals:
         return (None, "Total", "", "", *self.sums[4:11], _share(total, estimate))
 
 
-def vfm_totals(queryset: QuerySet[Arrangement]) -> dict[str, Decimal]:
-    """Programme totals: two queries (inputs, and the latest terms' fees)."""
-    sums = Input.objects.filter(arrangement__in=queryset).aggregate(
-        fees=Coalesce(Sum("fee"), ZERO),
-        travel=Coalesce(Sum("travel_cost"), ZERO),
-        backfill=Coalesce(Sum("backfill_cost"), ZERO),
-        consultancy=Coalesce(Sum("consultancy_estimate"), ZERO),
+def vfm_totals(queryset: QuerySet[Arrangement], *, today: dt.date | None = None) -> dict[str, Decimal]:
+    """Programme totals: two queries (actual inputs, and the latest terms' fees)."""
+    sums = (
+        Input.objects.actual(today=today)
+        .filter(arrangement__in=queryset)
+        .aggregate(
+            fees=Coalesce(Sum("fee"), ZERO),
+            travel=Coalesce(Sum("travel_cost"), ZERO),
+            backfill=Coalesce(Sum("backfill_cost"), ZERO),
+            consultancy=Coalesce(Sum("consultancy_estimate"), ZERO),
+        )
     )
     newer = TermsOfReference.objects.filter(arrangement=OuterRef("arrangement"), version__gt=OuterRef("version"))
     agreed = (
@@ -415,7 +420,7 @@ def vfm_totals(queryset: QuerySet[Arrangement]) -> dict[str, Decimal]:
 
 
 def vfm_summary(queryset: QuerySet[Arrangement], context: Context) -> list[tuple[str, str]]:
-    totals = vfm_totals(queryset)
+    totals = vfm_totals(queryset, today=context.today)
     saving = totals["consultancy"] - totals["total"]
     return [
         ("Agreed fees (latest terms)", money(totals["agreed"])),

@@ -32,11 +32,15 @@ def dashboard(queryset: QuerySet[Arrangement], context: Context) -> dict[str, An
         by_tier[tier] += n
     compliance = review_compliance(queryset, context)
     endings = [(row[0], row[3]) for row in endings_table(queryset, context)]
-    costs = Input.objects.filter(arrangement__in=queryset).aggregate(
-        fees=Coalesce(Sum("fee"), ZERO),
-        travel=Coalesce(Sum("travel_cost"), ZERO),
-        backfill=Coalesce(Sum("backfill_cost"), ZERO),
-        consultancy=Coalesce(Sum("consultancy_estimate"), ZERO),
+    costs = (
+        Input.objects.actual(today=context.today)
+        .filter(arrangement__in=queryset)
+        .aggregate(
+            fees=Coalesce(Sum("fee"), ZERO),
+            travel=Coalesce(Sum("travel_cost"), ZERO),
+            backfill=Coalesce(Sum("backfill_cost"), ZERO),
+            consultancy=Coalesce(Sum("consultancy_estimate"), ZERO),
+        )
     )
     markers, lines, more_lines = active_map(queryset)
     return {

@@ -40,7 +40,6 @@ END_REASON_LABELS = dict(Arrangement.EndReason.choices)
 REGION_LABELS = dict(Region.choices)
 RAG_RANK = {Milestone.Rag.GREEN: 1, Milestone.Rag.AMBER: 2, Milestone.Rag.RED: 3}
 RAG_LABELS = dict(Milestone.Rag.choices)
-ENDED = (Arrangement.Status.COMPLETED, Arrangement.Status.TERMINATED)
 
 
 @dataclass(frozen=True)
@@ -116,10 +115,12 @@ class DatabaseSum(Sum):
         return converters
 
 
-def input_sums_for(ids: Sequence[int]) -> dict[int, tuple[Any, ...]]:
-    """(fees, travel, backfill, consultancy estimate, people supported, people buddy) summed per arrangement."""
+def input_sums_for(ids: Sequence[int], *, today: dt.date | None = None) -> dict[int, tuple[Any, ...]]:
+    """(fees, travel, backfill, consultancy estimate, people supported, people buddy) summed per arrangement, over
+    its actual inputs: one dated after `today` is planned, not yet a cost or an attendance."""
     rows = (
-        Input.objects.filter(**for_ids("arrangement_id", ids))
+        Input.objects.actual(today=today)
+        .filter(**for_ids("arrangement_id", ids))
         .order_by()
         .values("arrangement_id")
         .annotate(
@@ -188,12 +189,13 @@ def agreed_fees_for(ids: Sequence[int]) -> dict[int, Decimal]:
 
 
 def reviews_for(ids: Sequence[int]) -> dict[int, tuple[int, dt.date | None]]:
-    """(reviews done, date of the last) per arrangement."""
+    """(reviews complete, the date the last completed) per arrangement: a review is done once both sides submitted."""
     rows = (
-        Review.objects.filter(**for_ids("arrangement_id", ids))
+        Review.objects.complete()
+        .filter(**for_ids("arrangement_id", ids))
         .order_by()
         .values("arrangement_id")
-        .annotate(done=Count("pk"), last=Max("held_on"))
+        .annotate(done=Count("pk"), last=Max("completed_on"))
         .values_list("arrangement_id", "done", "last")
     )
     return {arrangement_id: (done, last) for arrangement_id, done, last in rows}

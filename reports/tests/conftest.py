@@ -53,7 +53,7 @@ def review_fields(**overrides):
         "achieved": "Board approved the recovery plan",
         "learning": "Share the grip and control checklist",
         "outcome": "adjust",
-        **{f"{side}_{r}": 4 for side in ("supported", "buddy") for r in ("relationship", "value", "fit", "progress")},
+        **dict.fromkeys(("relationship", "value", "fit", "progress"), 4),
         **overrides,
     }
 
@@ -191,7 +191,9 @@ def programme(clock, own_trust, other_trust, regulator, executive, other_executi
         },
     )
     time_machine.move_to(at(2027, 3, 2), tick=False)
-    services.review_record(arrangement=a, by=executive, fields=review_fields())
+    # Each side submits its own review: complete once both have.
+    services.review_submit(arrangement=a, by=executive, fields=review_fields())
+    services.review_submit(arrangement=a, by=buddy_executive, fields=review_fields())
     # The trust leaves special measures on 1 April 2027, while A is active.
     time_machine.move_to(at(2027, 4, 1), tick=False)
     own_trust.improvement_status = Trust.ImprovementStatus.RECOVERY

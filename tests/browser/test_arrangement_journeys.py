@@ -92,34 +92,36 @@ def test_an_arrangement_from_terms_to_ending_shows_on_the_timeline(new_page):
     assert_accessible(bea)
     bea.get_by_label("Milestone").fill("Deficit plan to the board")
     bea.get_by_role("button", name="Add milestone").click()
-    expect_error(bea, "Enter the day, month and year", bea.get_by_role("group", name="Due date"))
+    expect_error(bea, "Enter the due date", bea.get_by_role("group", name="Due date"))
     assert_accessible(bea)
     fill_date(bea, "Due date", 28, 2, 2027)
     bea.get_by_role("button", name="Add milestone").click()
     expect(bea.get_by_role("cell", name="Deficit plan to the board", exact=True)).to_be_visible()
     assert_accessible(bea)
 
-    # The supported trust records the quarterly review: the ratings are forgotten first.
+    # The supported trust submits its side of the quarterly review: the ratings are forgotten first.
     sam.goto(url + "reviews/")
-    sam.get_by_role("link", name="Record the review due").click()
+    sam.get_by_role("link", name="Submit your trust's review").click()
+    expect(sam.get_by_role("heading", level=1)).to_contain_text("Struggling Hospitals NHS Trust: review due")
     assert_accessible(sam)
-    sam.get_by_label("progress against the agreed objectives").fill("Deficit plan drafted")
-    sam.get_by_label("what each side put in").fill("Four visits and two learning days")
-    sam.get_by_label("what has been achieved", exact=False).first.fill("Board approved the plan")
+    sam.get_by_label("Progress against the agreed objectives").fill("Deficit plan drafted")
+    sam.get_by_label("What each side put in").fill("Four visits and two learning days")
+    sam.get_by_label("What has been achieved").fill("Board approved the plan")
     sam.get_by_label("Continue with changes").check()
-    sam.get_by_role("button", name="Record review").click()
+    sam.get_by_role("button", name="Submit your trust's review").click()
     expect_error(
         sam,
         "Choose a rating for the relationship",
-        sam.get_by_role("group", name="The supported trust rates").get_by_role("group", name="The relationship"),
+        sam.get_by_role("group", name="Struggling Hospitals NHS Trust rates the arrangement").get_by_role(
+            "group", name="The relationship"
+        ),
     )
     assert_accessible(sam)
-    for side in ("The supported trust rates", "The buddy trust rates"):
-        group = sam.get_by_role("group", name=side)
-        for question in ("The relationship", "Value for the time put in", "Cultural fit", "Progress"):
-            group.get_by_role("group", name=question).get_by_label("4", exact=True).check()
-    sam.get_by_role("button", name="Record review").click()
-    expect(sam.locator(".govuk-notification-banner")).to_contain_text("Review recorded")
+    group = sam.get_by_role("group", name="Struggling Hospitals NHS Trust rates the arrangement")
+    for question in ("The relationship", "Value for the time put in", "Cultural fit", "Progress"):
+        group.get_by_role("group", name=question).get_by_label("4", exact=True).check()
+    sam.get_by_role("button", name="Submit your trust's review").click()
+    expect(sam.locator(".govuk-notification-banner")).to_contain_text("Your trust's review is submitted")
     assert_accessible(sam)
 
     # The buddy ends it: not working, with reasons and handover notes.
@@ -140,7 +142,7 @@ def test_an_arrangement_from_terms_to_ending_shows_on_the_timeline(new_page):
     timeline = bea.locator(".moj-timeline")
     for title in (
         "Arrangement ended",
-        "Review recorded: continue with changes",
+        "Review submitted by Struggling Hospitals NHS Trust",
         "Milestone added: Deficit plan to the board",
         "Workstream added: Finance",
         "Arrangement active",
