@@ -3,6 +3,7 @@ locked-out person sees."""
 
 from typing import Any
 
+from axes.utils import reset as axes_reset
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -41,3 +42,12 @@ def sign_in_locked_out(
         "next": request.POST.get("next") or request.GET.get("next", ""),
     }
     return render(request, "registration/login.html", context, status=429)
+
+
+def sign_in_failures_forget(*, username: str) -> None:
+    """Forget the failed sign-ins for a username whose password was just reset by its emailed link.
+
+    The lockout message offers "reset your password": after that the person can sign in again at once.
+    The failures others made from the same client address, against other accounts, still count.
+    """
+    axes_reset(username=username)

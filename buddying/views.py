@@ -18,7 +18,7 @@ from django.urls import reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
-from buddying import permissions, selectors, services
+from buddying import permissions, security, selectors, services
 from buddying.filters import TrustFilter
 from buddying.forms import (
     AccountPasswordChangeForm,
@@ -399,5 +399,6 @@ class AccountPasswordResetConfirmView(auth_views.PasswordResetConfirmView):
 
     def form_valid(self, form: AccountSetPasswordForm) -> HttpResponse:
         response = super().form_valid(form)
+        security.sign_in_failures_forget(username=form.user.get_username())
         messages.success(self.request, "Your password has been changed. You are signed in.")
         return response

@@ -5,10 +5,13 @@ import datetime as dt
 import pytest
 import time_machine
 from axes.models import AccessAttempt, AccessFailureLog
+from django.contrib.auth.tokens import default_token_generator
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 
 pytestmark = pytest.mark.django_db
 
@@ -107,6 +110,24 @@ class TestLockout:
             # Each refused attempt starts the 15 minutes again.
             clock.shift(dt.timedelta(minutes=15, seconds=1))
             response = sign_in(client, "regulator", PASSWORD)
+
+        assert response.status_code == 302
+        assert is_signed_in(client)
+
+    def test_resetting_the_password_by_its_emailed_link_lets_the_person_sign_in_again(self, client, regulator):
+        for _ in range(5):
+            sign_in(client, "regulator", "wrong password")
+        assert sign_in(client, "regulator", PASSWORD).status_code == 429
+
+        uid = urlsafe_base64_encode(force_bytes(regulator.pk))
+        token = default_token_generator.make_token(regulator)
+        form_url = client.get(reverse("password_reset_confirm", args=[uid, token]))["Location"]
+        new_password = "a brand new passphrase 42"
+        reset = client.post(form_url, {"new_password1": new_password, "new_password2": new_password})
+        assert reset.status_code == 302
+        client.logout()
+
+        response = sign_in(client, "regulator", new_password)
 
         assert response.status_code == 302
         assert is_signed_in(client)
