@@ -65,7 +65,9 @@ def test_an_executive_applies_and_a_regulator_accredits(new_page, registry, fram
     olive.get_by_label("Willing without a fee").check()
     olive.get_by_role("button", name="Apply to join the pool").click()
     expect(olive.locator(".govuk-error-summary")).to_contain_text("Give evidence for your strength in finance")
-    expect(olive.locator(".govuk-error-summary")).to_contain_text("senior staff days a month you can give must be 0 or more")
+    expect(olive.locator(".govuk-error-summary")).to_contain_text(
+        "senior staff days a month you can give must be 0 or more"
+    )
     assert_accessible(olive)
     olive.get_by_role("group", name="Finance").get_by_label("Evidence").fill(
         "Surplus for five years; top decile cost per case"
