@@ -72,6 +72,9 @@ def test_a_regulator_signs_in_filters_the_directory_and_opens_a_profile(page, re
 def test_an_executive_edits_their_own_profile_after_a_validation_error(page, registry):
     ExecutiveFactory(username="eddie", trust=registry["failing"])
     sign_in(page, "eddie")
+    # An executive lands on their worklist, which links to their trust's profile.
+    expect(page.get_by_role("heading", name="Waiting for you")).to_be_visible()
+    page.get_by_role("link", name="Your trust's profile: Failing Valley NHS Trust").click()
     expect(page.get_by_role("heading", name="Failing Valley NHS Trust", level=1)).to_be_visible()
     page.get_by_role("link", name="Edit profile").click()
     assert_accessible(page)
