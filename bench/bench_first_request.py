@@ -85,6 +85,7 @@ def main() -> int:
     pack_extra = median("after", "first pack") - median("after", "pack again")
     ok_first = first_extra <= FIRST_REQUEST_EXTRA_MS
     ok_pack = pack_extra <= FIRST_PACK_EXTRA_MS
+    print(f"  machine: {live.machine_load()}")
     print(f"  Medians of {args.rounds} starts of a one-worker gunicorn, before (gunicorn's defaults) and after")
     print("  (gunicorn.conf.py: Django loaded and warmed before the worker forks).")
     print("  The first request after a worker starts: a signed-in regulator's home page")

@@ -130,6 +130,7 @@ def main() -> int:
             signed_in, count, errors = run_users(
                 service.port, people, users=args.users, seconds=args.seconds, think=args.think
             )
+    print(f"  machine: {live.machine_load()}")
     print(f"{'':<54}{'p50 / p95 / p99 ms':>22}")
     line(f"baseline: the sign-in page, {BASELINE_SECONDS:.0f} s", live.summary(base))
     line("  requests, errors", f"{base_count}, {base_errors}")

@@ -450,3 +450,9 @@ def gunicorn(env: Mapping[str, str], port: int, *, warm: bool = True, workers: i
 def summary(samples: list[float]) -> str:
     """p50 / p95 / p99 in milliseconds."""
     return " / ".join(f"{percentile(samples, q) * 1000:.0f}" for q in (0.5, 0.95, 0.99))
+
+
+def machine_load() -> str:
+    """The machine's load, printed beside the figures: other work on the same CPUs moves every latency."""
+    one, five, _ = os.getloadavg()
+    return f"{os.cpu_count()} CPUs, load average {one:.1f} (1 min), {five:.1f} (5 min)"
