@@ -109,6 +109,7 @@ def redis_server(port: int | None = None) -> Iterator[RedisServer]:
         yield server
     finally:
         server.stop()
+        shutil.rmtree(server.workdir, ignore_errors=True)
 
 
 @dataclass
@@ -443,6 +444,11 @@ def gunicorn(env: Mapping[str, str], port: int, *, warm: bool = True, workers: i
                 raise TimeoutError(f"gunicorn served no static file within 90 s: see {log}")
             time.sleep(0.2)
         yield log
+    except BaseException:
+        print(f"gunicorn's log: {log}", file=sys.stderr)
+        raise
+    else:
+        shutil.rmtree(log.parent, ignore_errors=True)
     finally:
         stop(process)
 
