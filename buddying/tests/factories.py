@@ -47,9 +47,22 @@ class ExpertiseAreaFactory(factory.django.DjangoModelFactory):
     name = factory.LazyAttribute(lambda o: o.slug.replace("-", " ").capitalize())
 
 
+_CODE_CHARACTERS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+# Tests that name a code outright use R codes (own_trust is RA1), so the sequence keeps to T codes
+# and reaches for R codes only if one test takes every T code.
+_SEQUENCE_CODES = [f"T{a}{b}" for a in _CODE_CHARACTERS for b in _CODE_CHARACTERS]
+_FALLBACK_CODES = [f"R{a}{b}" for a in _CODE_CHARACTERS for b in _CODE_CHARACTERS]
+
+
 def _ods_code(n: int) -> str:
-    alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-    return f"R{alphabet[(n // 36) % 36]}{alphabet[n % 36]}"
+    """An unused trust code. Only 1,296 T codes exist and a test session makes more trusts than
+    that, so the sequence wraps; skipping codes already taken keeps it from colliding (CI once
+    failed on a second RA1 when the sequence wrapped onto a fixture's named code)."""
+    start = n % len(_SEQUENCE_CODES)
+    for code in _SEQUENCE_CODES[start:] + _SEQUENCE_CODES[:start] + _FALLBACK_CODES:
+        if not Trust.objects.filter(ods_code=code).exists():
+            return code
+    raise RuntimeError("every trust code is taken")
 
 
 class TrustFactory(factory.django.DjangoModelFactory):
