@@ -381,6 +381,21 @@ class Candidate:
         return (not self.suggested, excluded, -total, self.trust.name)
 
 
+def call_off_start_defaults(*, supported: Trust | None, framework: Framework | None) -> dict[str, Any]:
+    """What a call-off opened from a trust's "Find a buddy" starts with, each editable: the live framework when there
+    is only one, and what the support is for and its tier from the trust's improvement status (multi-year superbuddy
+    support is what the framework exists for when a trust is in special measures)."""
+    if framework is None:
+        live = list(Framework.objects.filter(status=Framework.Status.LIVE)[:2])
+        framework = live[0] if len(live) == 1 else None
+    defaults: dict[str, Any] = {"supported": supported, "framework": framework, "title": "", "tier": ""}
+    if supported is not None and supported.improvement_status == Trust.ImprovementStatus.SPECIAL_MEASURES:
+        defaults.update(title="Support out of special measures", tier=Arrangement.Tier.SUPERBUDDY)
+    elif supported is not None and supported.improvement_status == Trust.ImprovementStatus.RECOVERY:
+        defaults.update(title="Support through recovery", tier=Arrangement.Tier.INTENSIVE)
+    return defaults
+
+
 def team_suggestion(team_run: MatchRun | None) -> dict[str, list[str]]:
     """The suggested team of a pool-only team run: each member's ODS code and the need slugs it would lead on."""
     if team_run is None or not team_run.results:

@@ -603,3 +603,18 @@ def test_a_closed_call_off_offers_no_more_changes(client, call_off, people, acti
     before = _state(call_off)
     client.post(url, data)
     assert _state(call_off) == before
+
+
+def test_find_a_buddy_starts_with_the_only_live_framework_and_the_trusts_status(client, registry, framework, people):
+    client.force_login(people["rosa"])
+    page = client.get(reverse("arrangements:call-off-new"), {"supported": registry["supported"].pk})
+    form = page.context["form"]
+    assert form.initial["framework"] == framework
+    assert (form.initial["title"], form.initial["tier"]) == ("Support out of special measures", "superbuddy")
+
+
+def test_with_two_live_frameworks_the_regulator_chooses(client, registry, areas, framework, people):
+    live_pool(name="Second framework", members=[registry["oxford"]], regulator=people["rosa"], finance=areas["finance"])
+    client.force_login(people["rosa"])
+    page = client.get(reverse("arrangements:call-off-new"), {"supported": registry["supported"].pk})
+    assert page.context["form"].initial["framework"] is None

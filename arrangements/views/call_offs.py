@@ -80,12 +80,10 @@ def call_off_new(request: HttpRequest) -> HttpResponse:
     team = _from_query(request, "team_run", MatchRun.objects.filter(kind=MatchRun.Kind.TEAM))
     if team is not None and (supported is None or framework is None or team.supported_id != supported.pk):
         raise Http404("No team run matches the given query.")
-    initial = {
-        "supported": supported,
-        "framework": framework,
-        "title": request.GET.get("title", "")[:200],
-        "tier": request.GET.get("tier", ""),
-    }
+    initial = selectors.call_off_start_defaults(supported=supported, framework=framework)
+    for name in ("title", "tier"):  # as chosen before finding candidates
+        if request.GET.get(name):
+            initial[name] = request.GET[name][:200]
     action = request.POST.get("action")
     if request.method == "POST" and (action == "find" or team is None):
         form: CallOffStartForm = CallOffStartForm(request.POST)

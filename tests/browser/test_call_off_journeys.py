@@ -2,7 +2,6 @@
 twice, and agreeing a proposal with each buddy's fit and capacity in front."""
 
 import datetime as dt
-from decimal import Decimal
 
 import pytest
 from playwright.sync_api import expect
@@ -11,9 +10,9 @@ from arrangements import services
 from arrangements.models import CallOff
 from arrangements.services import BuddySpec
 from buddying.tests.factories import ExecutiveFactory, RegulatorFactory
-from matching import services as pool
 from matching.models import BuddyCapacity
 from tests.browser.conftest import assert_accessible
+from tests.browser.pools import make_live_with_finance_members, open_framework
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -22,31 +21,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def live_pool(registry, areas):
     """A live framework: Oxford, Southampton and Newcastle accredited, all offering finance."""
     regulator = RegulatorFactory(username="rosa", first_name="Rosa", last_name="Regan")
-    framework = pool.framework_create(
-        by=regulator,
-        name="Superbuddy framework 2027",
-        term_start=dt.date(2026, 1, 1),
-        term_end=dt.date(2029, 12, 31),
-        lots=[areas["finance"], areas["maternity"]],
-        fees={"superbuddy": Decimal(250_000)},
-    )
-    framework = pool.framework_advance(framework=framework, by=regulator)
-    for key in ("oxford", "southampton", "newcastle"):
-        application = pool.pool_application_submit(
-            framework=framework,
-            trust=registry[key],
-            by=regulator,
-            route="nominated",
-            max_concurrent_arrangements=2,
-            senior_staff_days_per_month=Decimal(6),
-            max_travel_minutes=600,
-            incentive="no-fee",
-            services=[],
-            offered=[(areas["finance"], 4, "Strong finance")],
-        )
-        pool.pool_application_accredit(application=application, by=regulator, until=dt.date(2028, 12, 31))
-    pool.framework_advance(framework=framework, by=regulator)
-    return pool.framework_advance(framework=framework, by=regulator)  # live
+    members = [registry[key] for key in ("oxford", "southampton", "newcastle")]
+    framework = open_framework(areas=areas, by=regulator)
+    return make_live_with_finance_members(framework, members, areas=areas, by=regulator, max_travel_minutes=600)
 
 
 def start_call_off(rosa, *, invite):
@@ -223,3 +200,44 @@ def test_the_agree_page_shows_each_buddys_fit_and_refuses_a_full_buddy_without_a
     expect(rosa.locator("#activation")).to_contain_text("No terms of reference have been drafted yet")
     rosa.goto(arrangement.get_absolute_url() + "timeline/")
     expect(rosa.locator(".moj-timeline")).to_contain_text("Its maternity lead is freed up next month")
+
+
+def test_from_special_measures_to_invitations_sent_takes_five_actions(new_page, registry, live_pool):
+    """A trust has just gone into special measures (recorded with its needs): from the home page, the regulator
+    reaches "Invitations sent" in five actions, each counted here, with every default shown and editable. The
+    closing note of issue 10 reports this count (it was 23)."""
+    ExecutiveFactory(username="sam", trust=registry["supported"])
+    rosa = new_page("rosa")
+    actions: list[str] = []
+
+    def act(what: str, locator) -> None:
+        actions.append(what)
+        locator.click()
+
+    act("open the worklist item", rosa.get_by_role("link", name="Trusts in special measures or recovery with no buddy"))
+    act("open the trust", rosa.get_by_role("link", name="Southbank Hospitals NHS Trust"))
+    act("choose Find a buddy", rosa.get_by_role("link", name="Find a buddy"))
+    # The only live framework, what the support is for and the multi-year tier are filled in from the trust.
+    expect(rosa.get_by_label("Trust to support")).to_have_value(str(registry["supported"].pk))
+    expect(rosa.get_by_label("Framework")).to_have_value(str(live_pool.pk))
+    expect(rosa.get_by_label("What the support is for")).to_have_value("Support out of special measures")
+    expect(rosa.get_by_label("Multi-year superbuddy support")).to_be_checked()
+    assert_accessible(rosa)
+    act("find pool candidates", rosa.get_by_role("button", name="Find pool candidates"))
+    # The suggested team is ticked already, each candidate with its fit and free capacity.
+    expect(rosa.locator("#candidates .app-candidate")).to_have_count(3)
+    expect(rosa.locator("#candidates input[name=invite]:checked")).not_to_have_count(0)
+    act("send invitations", rosa.get_by_role("button", name="Send invitations"))
+    expect(rosa.locator(".govuk-notification-banner")).to_contain_text("Invitations sent")
+    assert_accessible(rosa)
+
+    assert actions == [
+        "open the worklist item",
+        "open the trust",
+        "choose Find a buddy",
+        "find pool candidates",
+        "send invitations",
+    ]
+    call_off = CallOff.objects.get()
+    assert (call_off.supported, call_off.framework, call_off.tier) == (registry["supported"], live_pool, "superbuddy")
+    assert call_off.invitations.exists()

@@ -1,53 +1,27 @@
 """The superbuddy pool in a real browser: apply and accredit; call off a team; self-propose with a fit check."""
 
-import datetime as dt
-from decimal import Decimal
-
 import pytest
 from playwright.sync_api import expect
 
 from buddying.models import Trust
 from buddying.tests.factories import ExecutiveFactory, RegulatorFactory
-from matching import services as pool
 from tests.browser.conftest import assert_accessible
+from tests.browser.pools import make_live_with_finance_members, open_framework
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
 def framework(registry, areas):
-    regulator = RegulatorFactory(username="rosa", first_name="Rosa", last_name="Regan")
-    framework = pool.framework_create(
-        by=regulator,
-        name="Superbuddy framework 2027",
-        term_start=dt.date(2026, 1, 1),
-        term_end=dt.date(2029, 12, 31),
-        lots=[areas["finance"], areas["maternity"]],
-        fees={"superbuddy": Decimal(250_000)},
-    )
-    return pool.framework_advance(framework=framework, by=regulator)  # open for applications
+    return open_framework(areas=areas, by=RegulatorFactory(username="rosa", first_name="Rosa", last_name="Regan"))
 
 
 @pytest.fixture
 def live_pool(registry, framework, areas):
     """Oxford and Southampton accredited, both offering finance only (not maternity), and the framework live."""
     regulator = RegulatorFactory._meta.model.objects.get(username="rosa")
-    for key in ("oxford", "southampton"):
-        application = pool.pool_application_submit(
-            framework=framework,
-            trust=registry[key],
-            by=regulator,
-            route="nominated",
-            max_concurrent_arrangements=2,
-            senior_staff_days_per_month=Decimal(6),
-            max_travel_minutes=180,
-            incentive="no-fee",
-            services=[],
-            offered=[(areas["finance"], 4, "Strong finance")],
-        )
-        pool.pool_application_accredit(application=application, by=regulator, until=dt.date(2028, 12, 31))
-    pool.framework_advance(framework=framework, by=regulator)
-    return pool.framework_advance(framework=framework, by=regulator)  # live
+    members = [registry["oxford"], registry["southampton"]]
+    return make_live_with_finance_members(framework, members, areas=areas, by=regulator, max_travel_minutes=180)
 
 
 def test_an_executive_applies_and_a_regulator_accredits(new_page, registry, framework):
