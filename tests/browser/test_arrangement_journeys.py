@@ -137,6 +137,9 @@ def test_an_arrangement_from_terms_to_ending_shows_on_the_timeline(new_page):
     bea.get_by_label("Handover notes").fill("The deficit plan passes to the ICB finance team")
     bea.get_by_role("button", name="End the arrangement").click()
     expect(bea.locator("h1 .govuk-tag")).to_have_text("Ended early")
+    # An ended arrangement has no next review, and does not say its dates are still to be set.
+    expect(bea.locator("main")).not_to_contain_text("Next review due")
+    expect(bea.locator("main")).not_to_contain_text("becomes active")
 
     bea.goto(url + "timeline/")
     timeline = bea.locator(".moj-timeline")

@@ -61,6 +61,10 @@ def test_an_executive_applies_and_a_regulator_accredits(new_page, registry, fram
     group.get_by_label("Year").fill("2028")
     rosa.get_by_role("button", name="Accredit").click()
     expect(rosa.locator("#application-status")).to_have_text("Accredited")
+    # The framework is only open for applications: accredited, but not yet in matching, and the page says so.
+    expect(rosa.locator("#application-matching")).to_have_text(
+        "In the pool; joins matching when Superbuddy framework 2027 goes live"
+    )
     expect(rosa.locator(".moj-timeline")).to_contain_text("by Rosa Regan")
     assert_accessible(rosa)
 
