@@ -8,7 +8,7 @@ reading it for THINK seconds, then the next, as a busy person would:
   - then the 20 signed in, each going round the main pages their role sees.
 Prints p50 / p95 / p99 and errors for both, and PASS/FAIL against the targets; exits 1 if one is missed.
 
-    .venv/bin/python bench/bench_load.py [--seconds 60] [--users 20] [--think 1.0]
+    .venv/bin/python bench/bench_load.py [--seconds 60] [--users 20] [--think 1.0] [--baseline-seconds 20]
 """
 
 from __future__ import annotations
@@ -112,6 +112,7 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--users", type=int, default=20)
     parser.add_argument("--think", type=float, default=1.0, help="mean seconds a person reads a page")
+    parser.add_argument("--baseline-seconds", type=float, default=BASELINE_SECONDS)
     args, _ = parser.parse_known_args()  # run_all.py passes its own arguments to every bench
 
     print(f"Setting up: a fresh database with the demo data and {args.users} more people ...", flush=True)
@@ -125,14 +126,14 @@ def main() -> int:
                 flush=True,
             )
             base, base_count, base_errors = run_users(
-                service.port, None, users=args.users, seconds=BASELINE_SECONDS, think=args.think
+                service.port, None, users=args.users, seconds=args.baseline_seconds, think=args.think
             )
             signed_in, count, errors = run_users(
                 service.port, people, users=args.users, seconds=args.seconds, think=args.think
             )
     print(f"  machine: {live.machine_load()}")
     print(f"{'':<54}{'p50 / p95 / p99 ms':>22}")
-    line(f"baseline: the sign-in page, {BASELINE_SECONDS:.0f} s", live.summary(base))
+    line(f"baseline: the sign-in page, {args.baseline_seconds:.0f} s", live.summary(base))
     line("  requests, errors", f"{base_count}, {base_errors}")
     p95 = live.percentile(signed_in, 0.95) * 1000
     ok_p95 = p95 <= P95_TARGET_MS
