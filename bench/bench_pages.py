@@ -21,7 +21,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "buddying.settings")
 os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz")
 os.environ["DATABASE_URL"] = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/buddying_bench")
@@ -32,9 +31,9 @@ os.environ.update(
 
 import warnings  # noqa: E402
 
-import national_scenario  # noqa: E402  (bench/, beside this file)
 import psycopg2  # noqa: E402
 
+from bench import national_scenario  # noqa: E402
 from matching.tests import national_profiles  # noqa: E402
 
 # Static files are not collected for the bench; WhiteNoise's warning about it is noise here.
