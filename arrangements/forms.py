@@ -91,7 +91,8 @@ class ProposeForm(GovukFormMixin, forms.Form):
         self.helper.layout = Layout(*layout)
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         start, end = cleaned.get("planned_start"), cleaned.get("planned_end")
         if start and end and end < start:
             self.add_error("planned_end", "The planned end date must be the same as or after the planned start date")
@@ -263,7 +264,8 @@ class TermsForm(GovukFormMixin, forms.ModelForm):
         )
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         for row in range(1, OBJECTIVE_ROWS + 1):
             description = cleaned.get(f"objective_{row}", "")
             if not description:
@@ -392,7 +394,8 @@ class InputForm(GovukFormMixin, forms.ModelForm):
         )
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         start, end = cleaned.get("date"), cleaned.get("end_date")
         if start and end and end < start:
             self.add_error("end_date", "The end date must be the same as or after the date of the input")
@@ -445,7 +448,8 @@ class RespondForm(GovukFormMixin, forms.Form):
         )
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if cleaned.get("answer") == "decline" and not cleaned.get("reason", "").strip():
             self.add_error("reason", "Say why your trust declines")
         return cleaned
@@ -503,7 +507,8 @@ class CallOffInviteForm(CallOffStartForm):
         return _not_in_the_past(self.cleaned_data.get("reply_by"))
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         supported, framework = self.found_for
         if cleaned.get("supported") not in (None, supported):
             self.add_error("supported", "You changed the trust: find pool candidates again before sending invitations")
@@ -590,7 +595,8 @@ class PhoneAnswerForm(GovukFormMixin, forms.Form):
         )
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if cleaned.get("answer") == "decline" and not cleaned.get("reason", "").strip():
             self.add_error("reason", "Enter the reason the trust gave for declining")
         return cleaned
@@ -639,7 +645,8 @@ class AgreeForm(GovukFormMixin, forms.Form):
             self.helper.layout = Layout(Submit("submit", "Agree"))
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if self.full and cleaned.get("override") and not cleaned.get("override_reason", "").strip():
             self.add_error("override_reason", "Enter why you agree although the buddy has no free capacity")
         return cleaned

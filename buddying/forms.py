@@ -198,7 +198,8 @@ class TrustProfileForm(GovukFormMixin, forms.ModelForm):
         return self.cleaned_data["travel_adjustment_minutes"] or 0
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         status = cleaned.get("improvement_status")
         if status and status != Trust.ImprovementStatus.NONE and not cleaned.get("improvement_status_since"):
             self.add_error("improvement_status_since", "Enter the date the trust entered this status")
@@ -289,7 +290,8 @@ class _PerAreaForm(GovukFormMixin, forms.Form):
         self.helper.layout = Layout(*layout, Submit("submit", self.submit_label))
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         for area in self.areas:
             if cleaned.get(f"note_{area.pk}") and cleaned.get(f"level_{area.pk}") is None:
                 self.add_error(f"level_{area.pk}", f"Choose a level for {area.name}, or remove the note")
@@ -422,7 +424,8 @@ class InviteForm(forms.Form):
         return email
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if self.fixed_trust is not None:
             cleaned["role"], cleaned["trust"] = User.Role.TRUST_EXECUTIVE, self.fixed_trust
         elif cleaned.get("role") == User.Role.TRUST_EXECUTIVE:

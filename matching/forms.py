@@ -123,7 +123,8 @@ class MatchSettingsForm(GovukFormMixin, forms.Form):
         )
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if self.errors:
             return cleaned
         try:
@@ -232,7 +233,8 @@ class FrameworkForm(GovukFormMixin, forms.Form):
         return name
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         start, end = cleaned.get("term_start"), cleaned.get("term_end")
         if start and end and end < start:
             self.add_error("term_end", "The date the term ends must be the same as or after the date it starts")
@@ -319,7 +321,8 @@ class PoolApplicationForm(GovukFormMixin, forms.Form):
         )
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         any_offered = False
         for area in self.lots:
             strength, evidence = cleaned.get(f"strength_{area.pk}"), (cleaned.get(f"evidence_{area.pk}") or "").strip()

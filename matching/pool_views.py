@@ -5,11 +5,12 @@ from __future__ import annotations
 import csv
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
+from buddying.http import AuthenticatedHttpRequest
 from buddying.models import ExpertiseArea
 from buddying.spreadsheets import neutralise
 from matching import selectors, services
@@ -19,7 +20,7 @@ from matching.permissions import can_apply, can_run_matching, get_application_or
 from matching.services import PoolError
 
 
-def framework_list(request: HttpRequest) -> HttpResponse:
+def framework_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     frameworks = Framework.objects.prefetch_related("lots")
     if not can_run_matching(request.user):
         frameworks = frameworks.exclude(status=Framework.Status.DRAFT)
@@ -32,7 +33,7 @@ def framework_list(request: HttpRequest) -> HttpResponse:
 
 @regulator_required
 @require_http_methods(["GET", "POST"])
-def framework_create(request: HttpRequest) -> HttpResponse:
+def framework_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = FrameworkForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -53,7 +54,7 @@ def framework_create(request: HttpRequest) -> HttpResponse:
     return render(request, "matching/pool_form.html", {"form": form, "title": "New superbuddy framework"})
 
 
-def framework_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def framework_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     framework = get_object_or_404(Framework.objects.prefetch_related("lots", "fees"), pk=pk)
     regulator = can_run_matching(request.user)
     if framework.status == Framework.Status.DRAFT and not regulator:
@@ -81,7 +82,7 @@ def framework_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @regulator_required
 @require_http_methods(["POST"])
-def framework_advance(request: HttpRequest, pk: int) -> HttpResponse:
+def framework_advance(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     framework = get_object_or_404(Framework, pk=pk)
     try:
         framework = services.framework_advance(framework=framework, by=request.user)
@@ -93,7 +94,7 @@ def framework_advance(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def application_create(request: HttpRequest, pk: int) -> HttpResponse:
+def application_create(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     framework = get_object_or_404(Framework, pk=pk)
     if not can_apply(request.user):
         raise Http404("Page not found.")
@@ -123,7 +124,7 @@ def application_create(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "matching/pool_form.html", {"form": form, "title": title, "framework": framework})
 
 
-def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def application_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     application = get_application_or_404(request.user, pk)
     return render(
         request,
@@ -147,7 +148,7 @@ DECISIONS = {
 
 
 @require_http_methods(["GET", "POST"])
-def application_decide(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+def application_decide(request: AuthenticatedHttpRequest, pk: int, action: str) -> HttpResponse:
     """Accredit, decline, suspend, reinstate or withdraw. Only regulator staff decide; a trust may withdraw itself."""
     application = get_application_or_404(request.user, pk)
     if action != "withdraw" and not can_run_matching(request.user):
@@ -189,7 +190,7 @@ class _Echo:
 
 
 @regulator_required
-def pool_view(request: HttpRequest, pk: int) -> HttpResponse:
+def pool_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     framework = get_object_or_404(Framework, pk=pk)
     filters = PoolFilterForm(request.GET or None)
     data = filters.cleaned_data if filters.is_valid() else {}

@@ -23,6 +23,7 @@ from arrangements.services.common import (
     _record_event,
     _require_party,
 )
+from buddying.history import mark_change
 from buddying.models import User
 
 # What a trust answers in its submission (a ReviewSubmissionForm's fields).
@@ -74,7 +75,7 @@ def review_submit(*, arrangement: Arrangement, by: User, fields: dict[str, Any])
         review=review, trust=by.trust, party=party, submitted_by=by, submitted_at=timezone.now(), **_fields(fields)
     )
     submission.full_clean(exclude=["review", "trust"])
-    submission._history_user = by  # read by django-simple-history, also outside a web request
+    mark_change(submission, by=by)
     try:
         with transaction.atomic():
             submission.save()
@@ -108,7 +109,7 @@ def _review_complete(arrangement: Arrangement, *, review: Review, by: User) -> N
     recommended = {submission.outcome for submission in review.submissions.all()}
     review.outcome = next(outcome for outcome in Review.CAUTION if outcome in recommended)
     review.completed_on = timezone.localdate()
-    review._history_user = by
+    mark_change(review, by=by)
     review.save(update_fields=["outcome", "completed_on"])
     terms = arrangement.terms_versions.order_by("-version").first()
     every = terms.review_every_months if terms else 3
@@ -117,7 +118,7 @@ def _review_complete(arrangement: Arrangement, *, review: Review, by: User) -> N
     arrangement.next_review_due = next_review_due(
         started=max(start, arrangement.planned_start), every_months=every, reviews_done=done
     )
-    arrangement._change_reason = f"review completed by {by.username}'s submission"
+    mark_change(arrangement, reason=f"review completed by {by.username}'s submission")
     arrangement.save(update_fields=["next_review_due"])
     outcome = review.get_outcome_display().lower()
     _record_event(
@@ -155,7 +156,7 @@ def review_submission_update(*, submission: ReviewSubmission, by: User, fields: 
     submission.submitted_by = by
     submission.submitted_at = timezone.now()
     submission.full_clean(exclude=["review", "trust"])
-    submission._history_user = by
+    mark_change(submission, by=by)
     submission.save()
     _record_event(
         locked,
@@ -185,7 +186,7 @@ def review_note(*, review: Review, by: User, note: str) -> Review:
     review.regulator_note = note
     review.regulator_note_by = by
     review.regulator_note_at = timezone.now()
-    review._history_user = by
+    mark_change(review, by=by)
     review.save(update_fields=["regulator_note", "regulator_note_by", "regulator_note_at"])
     _record_event(
         locked,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
@@ -34,10 +34,11 @@ from arrangements.permissions import (
 )
 from arrangements.services import ArrangementError
 from arrangements.views.common import _form_page, _service_call
+from buddying.http import AuthenticatedHttpRequest
 
 
 @require_http_methods(["GET", "POST"])
-def workstream_add(request: HttpRequest, pk: int) -> HttpResponse:
+def workstream_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     arrangement = get_arrangement_or_404(request.user, pk)
     form = WorkstreamForm(request.POST or None, arrangement=arrangement)
     return _form_page(
@@ -52,7 +53,7 @@ def workstream_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def milestone_add(request: HttpRequest, pk: int, workstream_pk: int) -> HttpResponse:
+def milestone_add(request: AuthenticatedHttpRequest, pk: int, workstream_pk: int) -> HttpResponse:
     arrangement = get_arrangement_or_404(request.user, pk)
     workstream = get_object_or_404(Workstream, pk=workstream_pk, arrangement=arrangement)
     form = MilestoneForm(request.POST or None)
@@ -68,7 +69,7 @@ def milestone_add(request: HttpRequest, pk: int, workstream_pk: int) -> HttpResp
 
 
 @require_http_methods(["GET", "POST"])
-def input_add(request: HttpRequest, pk: int) -> HttpResponse:
+def input_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     arrangement = get_arrangement_or_404(request.user, pk)
     form = InputForm(request.POST or None)
     return _form_page(
@@ -83,7 +84,13 @@ def input_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _confirm_remove(
-    request: HttpRequest, arrangement: Arrangement, *, title: str, details: list[str], warning: str, button: str
+    request: AuthenticatedHttpRequest,
+    arrangement: Arrangement,
+    *,
+    title: str,
+    details: list[str],
+    warning: str,
+    button: str,
 ) -> HttpResponse:
     """The page that asks before removing: what goes, and a warning button that posts to the same address."""
     return render(
@@ -94,7 +101,7 @@ def _confirm_remove(
 
 
 @require_http_methods(["GET", "POST"])
-def workstream_edit(request: HttpRequest, pk: int, workstream_pk: int) -> HttpResponse:
+def workstream_edit(request: AuthenticatedHttpRequest, pk: int, workstream_pk: int) -> HttpResponse:
     arrangement = get_arrangement_or_404(request.user, pk)
     workstream = get_object_or_404(Workstream.objects.select_related("area"), pk=workstream_pk, arrangement=arrangement)
     initial = {
@@ -116,7 +123,7 @@ def workstream_edit(request: HttpRequest, pk: int, workstream_pk: int) -> HttpRe
 
 
 @require_http_methods(["GET", "POST"])
-def workstream_remove(request: HttpRequest, pk: int, workstream_pk: int) -> HttpResponse:
+def workstream_remove(request: AuthenticatedHttpRequest, pk: int, workstream_pk: int) -> HttpResponse:
     arrangement = get_arrangement_or_404(request.user, pk)
     workstream = get_object_or_404(Workstream.objects.select_related("area"), pk=workstream_pk, arrangement=arrangement)
     if request.method == "POST":
@@ -144,7 +151,7 @@ def workstream_remove(request: HttpRequest, pk: int, workstream_pk: int) -> Http
 
 
 @require_http_methods(["GET", "POST"])
-def milestone_edit(request: HttpRequest, pk: int, milestone_pk: int) -> HttpResponse:
+def milestone_edit(request: AuthenticatedHttpRequest, pk: int, milestone_pk: int) -> HttpResponse:
     arrangement = get_arrangement_or_404(request.user, pk)
     milestone = get_object_or_404(Milestone, pk=milestone_pk, workstream__arrangement=arrangement)
     initial = {"title": milestone.title, "due_date": milestone.due_date, "rag": milestone.rag}
@@ -161,7 +168,7 @@ def milestone_edit(request: HttpRequest, pk: int, milestone_pk: int) -> HttpResp
 
 
 @require_http_methods(["GET", "POST"])
-def milestone_remove(request: HttpRequest, pk: int, milestone_pk: int) -> HttpResponse:
+def milestone_remove(request: AuthenticatedHttpRequest, pk: int, milestone_pk: int) -> HttpResponse:
     arrangement = get_arrangement_or_404(request.user, pk)
     milestone = get_object_or_404(
         Milestone.objects.select_related("workstream__area"), pk=milestone_pk, workstream__arrangement=arrangement
@@ -188,7 +195,7 @@ def milestone_remove(request: HttpRequest, pk: int, milestone_pk: int) -> HttpRe
 
 
 @require_http_methods(["GET", "POST"])
-def review_add(request: HttpRequest, pk: int) -> HttpResponse:
+def review_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """A trust executive submits their own trust's review of the review now due (or changes it, if already sent)."""
     arrangement = get_arrangement_or_404(request.user, pk)
     parties = parties_of(request.user, arrangement)
@@ -230,7 +237,7 @@ def _submitted_message(submission: ReviewSubmission) -> str:
 
 
 @require_http_methods(["GET", "POST"])
-def review_edit(request: HttpRequest, pk: int, submission_pk: int) -> HttpResponse:
+def review_edit(request: AuthenticatedHttpRequest, pk: int, submission_pk: int) -> HttpResponse:
     """Change your own trust's submission while the review waits for the other side; another trust's is missing."""
     arrangement = get_arrangement_or_404(request.user, pk)
     submission = get_own_review_submission_or_404(request.user, arrangement, submission_pk)
@@ -260,7 +267,7 @@ def review_edit(request: HttpRequest, pk: int, submission_pk: int) -> HttpRespon
 
 
 @require_http_methods(["GET", "POST"])
-def review_note(request: HttpRequest, pk: int, review_pk: int) -> HttpResponse:
+def review_note(request: AuthenticatedHttpRequest, pk: int, review_pk: int) -> HttpResponse:
     """Regulator staff add a note to a review; to anyone else the page is missing."""
     arrangement = get_arrangement_or_404(request.user, pk)
     review = get_review_to_note_or_404(request.user, arrangement, review_pk)

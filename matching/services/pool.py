@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from buddying.formfields import upper_first
+from buddying.history import mark_change
 from buddying.models import Trust, User
 from buddying.notifications import notify
 from matching.models import (
@@ -100,8 +101,7 @@ def framework_advance(*, framework: Framework, by: User) -> Framework:
             "Create a new framework for a new term"
         )
     locked.status = target
-    locked._history_user = by  # read by django-simple-history: who moved it on, and when
-    locked._change_reason = f"Moved to {locked.get_status_display().lower()}"
+    mark_change(locked, by=by, reason=f"Moved to {locked.get_status_display().lower()}")  # who moved it on, and when
     locked.save(update_fields=["status"])
     return locked
 
