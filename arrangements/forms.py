@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from crispy_forms_gds.helper import FormHelper
 from crispy_forms_gds.layout import HTML, Button, Field, Fieldset, Layout, Size, Submit
@@ -65,14 +65,16 @@ class ProposeForm(GovukFormMixin, forms.Form):
         super().__init__(*args, **kwargs)
         trusts = Trust.objects.order_by("name").only("ods_code", "name")
         for name in ("supported", "lead_buddy"):
-            self.fields[name].queryset = trusts
+            cast(forms.ModelChoiceField, self.fields[name]).queryset = trusts
         self._add_issue_buddy_fields(list(trusts))
         layout: list[Any] = [Field.text("title")]
         if own_trust is not None:
             # An executive proposes buddies for their own trust only.
             del self.fields["supported"]
             self.own_trust = own_trust
-            self.fields["origin"].choices = [(Arrangement.Origin.SELF_PROPOSED, Arrangement.Origin.SELF_PROPOSED.label)]
+            cast(forms.ChoiceField, self.fields["origin"]).choices = [
+                (Arrangement.Origin.SELF_PROPOSED, Arrangement.Origin.SELF_PROPOSED.label)
+            ]
             self.fields["origin"].initial = Arrangement.Origin.SELF_PROPOSED
         else:
             self.own_trust = None
@@ -128,7 +130,7 @@ class ProposeForm(GovukFormMixin, forms.Form):
     def _add_issue_buddy_fields(self, trusts: list[Trust]) -> None:
         # One list of trusts for every area's choice: one query, not one per area.
         self.areas = list(ExpertiseArea.objects.order_by("name"))
-        self.fields["issue_areas"].queryset = ExpertiseArea.objects.order_by("name")
+        cast(forms.ModelChoiceField, self.fields["issue_areas"]).queryset = ExpertiseArea.objects.order_by("name")
         self._trusts_by_pk = {str(trust.pk): trust for trust in trusts}
         choices = [("", "Choose a trust"), *((str(trust.pk), trust.name) for trust in trusts)]
         for area in self.areas:
@@ -314,7 +316,9 @@ class WorkstreamForm(GovukFormMixin, forms.Form):
 
     def __init__(self, *args: Any, arrangement: Arrangement, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["buddy"].queryset = Trust.objects.filter(buddy_roles__arrangement=arrangement)
+        cast(forms.ModelChoiceField, self.fields["buddy"]).queryset = Trust.objects.filter(
+            buddy_roles__arrangement=arrangement
+        )
         self.helper = _helper(
             Field.select("area"),
             Field.select("buddy"),
@@ -418,10 +422,12 @@ class CallOffStartForm(GovukFormMixin, forms.Form):
         from matching.models import Framework
 
         super().__init__(*args, **kwargs)
-        self.fields["supported"].queryset = (
+        cast(forms.ModelChoiceField, self.fields["supported"]).queryset = (
             Trust.objects.filter(needs__isnull=False).distinct().order_by("-improvement_status", "name")
         )
-        self.fields["framework"].queryset = Framework.objects.filter(status=Framework.Status.LIVE)
+        cast(forms.ModelChoiceField, self.fields["framework"]).queryset = Framework.objects.filter(
+            status=Framework.Status.LIVE
+        )
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.layout = Layout(
@@ -498,7 +504,7 @@ class CallOffInviteForm(CallOffStartForm):
     def __init__(self, *args: Any, members: QuerySet[Trust], found_for: tuple[Trust, Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.found_for = found_for
-        self.fields["invite"].queryset = members
+        cast(forms.ModelChoiceField, self.fields["invite"]).queryset = members
         self.reply_by_helper = FormHelper()
         self.reply_by_helper.form_tag = False
         self.reply_by_helper.layout = Layout(Field("reply_by"))
@@ -524,7 +530,7 @@ class InviteMoreForm(GovukFormMixin, forms.Form):
 
     def __init__(self, *args: Any, members: QuerySet[Trust], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["invite"].queryset = members
+        cast(forms.ModelChoiceField, self.fields["invite"]).queryset = members
         self.helper = FormHelper()
         self.helper.form_tag = False
 
@@ -747,7 +753,9 @@ class ReviewSubmissionForm(GovukFormMixin, forms.ModelForm):
 
     def __init__(self, *args: Any, trust: Trust, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["outcome"].choices = ReviewSubmission._meta.get_field("outcome").choices  # no blank option
+        cast(forms.ChoiceField, self.fields["outcome"]).choices = ReviewSubmission._meta.get_field(
+            "outcome"
+        ).choices  # no blank option
         for rating, label in REVIEW_RATING_LABELS.items():
             # A model integer field has no choices of its own, so the radios need a choice field.
             self.fields[rating] = forms.TypedChoiceField(

@@ -67,10 +67,10 @@ def trusts_import(*, records: Sequence[ImportRow]) -> ImportResult:
     updated = unchanged = closed_left_out = 0
     for record in records:
         trust = existing.get(record.ods_code)
-        if trust is None and isinstance(record, TrustClosure):
-            closed_left_out += 1
-            continue
         if trust is None:
+            if isinstance(record, TrustClosure):
+                closed_left_out += 1
+                continue
             to_create.append(
                 Trust(
                     ods_code=record.ods_code,

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.forms import PasswordChangeForm, SetPasswordForm
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
@@ -35,6 +36,9 @@ from buddying.forms import (
 from buddying.http import AuthenticatedHttpRequest
 from buddying.models import CultureProfile, SignupInvitation, Trust, User
 from buddying.worklist import worklist_for
+
+if TYPE_CHECKING:
+    from buddying.forms import _PerAreaForm
 
 PAGE_SIZES = (25, 50, 100)
 
@@ -164,7 +168,7 @@ def _per_area_edit(
     request: AuthenticatedHttpRequest,
     ods_code: str,
     *,
-    form_class: type,
+    form_class: type[_PerAreaForm],
     related: str,
     save: Any,
     title: str,
@@ -254,7 +258,7 @@ def people_invite(request: AuthenticatedHttpRequest) -> HttpResponse:
     initial: dict[str, Any] = {}
     if not permissions.is_regulator_or_admin(user):
         fixed_trust = user.trust
-        if requested_ods and requested_ods != fixed_trust.ods_code:
+        if fixed_trust is None or (requested_ods and requested_ods != fixed_trust.ods_code):
             raise Http404("No trust matches the given query.")
     elif request.method == "GET" and requested_ods:
         trust = Trust.objects.open().filter(ods_code=requested_ods).first()
@@ -327,9 +331,7 @@ def people_invitation_cancel(request: AuthenticatedHttpRequest, pk: int) -> Http
     return render(request, "buddying/people_invitation_cancel.html", {"invitation": invitation})
 
 
-def _signup_unusable(
-    request: AuthenticatedHttpRequest, invitation: SignupInvitation | None, token: str
-) -> HttpResponse:
+def _signup_unusable(request: HttpRequest, invitation: SignupInvitation | None, token: str) -> HttpResponse:
     return render(
         request,
         "buddying/people_signup_unusable.html",
@@ -385,7 +387,7 @@ class AccountPasswordChangeView(auth_views.PasswordChangeView):
     template_name = "registration/password_change_form.html"
     success_url = reverse_lazy("account")
 
-    def form_valid(self, form: AccountPasswordChangeForm) -> HttpResponse:
+    def form_valid(self, form: PasswordChangeForm) -> HttpResponse:
         response = super().form_valid(form)  # keeps this session signed in; other sessions are signed out
         messages.success(self.request, "Your password has been changed")
         return response
@@ -407,7 +409,7 @@ class AccountPasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     post_reset_login_backend = SIGN_IN_BACKEND
     success_url = reverse_lazy("home")
 
-    def form_valid(self, form: AccountSetPasswordForm) -> HttpResponse:
+    def form_valid(self, form: SetPasswordForm[User]) -> HttpResponse:
         response = super().form_valid(form)
         security.sign_in_failures_forget(username=form.user.get_username())
         messages.success(self.request, "Your password has been changed. You are signed in.")

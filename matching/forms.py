@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from crispy_forms_gds.helper import FormHelper
 from crispy_forms_gds.layout import HTML, Field, Fieldset, Layout, Size, Submit
@@ -285,7 +285,7 @@ class PoolApplicationForm(GovukFormMixin, forms.Form):
         super().__init__(*args, **kwargs)
         self.lots = list(framework.lots.all())
         if nominate:
-            self.fields["trust"].queryset = Trust.objects.exclude(
+            cast(forms.ModelChoiceField, self.fields["trust"]).queryset = Trust.objects.exclude(
                 improvement_status=Trust.ImprovementStatus.SPECIAL_MEASURES
             )
         else:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Iterable
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -10,7 +12,7 @@ from django.utils import timezone
 
 from buddying.formfields import upper_first
 from buddying.history import mark_change
-from buddying.models import Trust, User
+from buddying.models import ExpertiseArea, Trust, User
 from buddying.notifications import notify
 from matching.models import (
     BuddyCapacity,
@@ -66,7 +68,9 @@ def _sync_capacity_from(application: PoolApplication) -> None:
 
 
 @transaction.atomic
-def framework_create(*, by: User, name: str, term_start, term_end, lots, fees: dict[str, Any]) -> Framework:  # type: ignore[no-untyped-def]
+def framework_create(
+    *, by: User, name: str, term_start: dt.date, term_end: dt.date, lots: Iterable[ExpertiseArea], fees: dict[str, Any]
+) -> Framework:
     if term_end < term_start:
         raise PoolError("The date the term ends must be the same as or after the date it starts", field="term_end")
     taken = PoolError(f"A framework called {name} already exists: choose another name", field="name")
