@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+from typing import cast
 
 from django.contrib import messages
 from django.http import Http404, HttpResponse, StreamingHttpResponse
@@ -11,7 +12,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from buddying.http import AuthenticatedHttpRequest
-from buddying.models import ExpertiseArea
+from buddying.models import ExpertiseArea, Trust
 from buddying.spreadsheets import neutralise
 from matching import selectors, services
 from matching.forms import AccreditForm, FrameworkForm, PoolApplicationForm, PoolFilterForm, ReasonForm
@@ -61,7 +62,8 @@ def framework_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
         raise Http404("Page not found.")
     applications = framework.applications.select_related("trust").order_by("status", "trust__name")
     if not regulator:
-        applications = applications.filter(trust_id=request.user.trust_id)
+        own = request.user.trust_id
+        applications = applications.filter(trust_id=own) if own is not None else applications.none()
     today = timezone.localdate()
     next_status = Framework.NEXT_STATUS.get(framework.status)
     return render(
@@ -105,7 +107,7 @@ def application_create(request: AuthenticatedHttpRequest, pk: int) -> HttpRespon
         try:
             application = services.pool_application_submit(
                 framework=framework,
-                trust=data["trust"] if nominate else request.user.trust,
+                trust=data["trust"] if nominate else cast(Trust, request.user.trust),  # can_apply: an executive's own
                 by=request.user,
                 route=PoolApplication.Route.NOMINATED if nominate else PoolApplication.Route.APPLIED,
                 max_concurrent_arrangements=data["max_concurrent_arrangements"],
@@ -190,7 +192,7 @@ class _Echo:
 
 
 @regulator_required
-def pool_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+def pool_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse | StreamingHttpResponse:
     framework = get_object_or_404(Framework, pk=pk)
     filters = PoolFilterForm(request.GET or None)
     data = filters.cleaned_data if filters.is_valid() else {}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -57,16 +57,19 @@ def explorer(request: AuthenticatedHttpRequest, ods_code: str) -> HttpResponse:
 def run_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     run = get_object_or_404(MatchRun.objects.with_people(), pk=pk)
     context: dict[str, Any] = {"run": run}
+    # A shortlist or team is for one trust (the database checks it); a wave's results are there once it is done.
+    supported = cast(Trust, run.supported)
+    results: dict[str, Any] = run.results or {}
     if run.kind != MatchRun.Kind.WAVE:
         context["form"] = MatchSettingsForm(
             initial=MatchSettingsForm.initial_from_run(run.settings, kind=run.kind), with_team_size=True
         )
-        context["runs"] = selectors.recent_runs(trust=run.supported)
+        context["runs"] = selectors.recent_runs(trust=supported)
     if run.kind == MatchRun.Kind.SHORTLIST:
         context["map_markers"] = selectors.shortlist_markers(run)
-        ranked = run.results["ranked"]
-        values = selectors.values_statements([run.supported.ods_code, *(c["ods_code"] for c in ranked)])
-        context["supported_values"] = values.get(run.supported.ods_code, "")
+        ranked = results["ranked"]
+        values = selectors.values_statements([supported.ods_code, *(c["ods_code"] for c in ranked)])
+        context["supported_values"] = values.get(supported.ods_code, "")
         context["ranked"] = [
             {
                 **candidate,
@@ -80,13 +83,13 @@ def run_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         context["method_label"] = WAVE_METHOD_LABELS.get(run.settings["method"], run.settings["method"])
     if run.kind == MatchRun.Kind.WAVE and run.status == MatchRun.Status.DONE:
         context["wave_markers"], context["wave_lines"] = selectors.wave_map(run)
-        context["allocated"] = sum(1 for allocation in run.results["allocations"] if allocation["members"])
-        context["unserved"] = _unserved(run.results)
+        context["allocated"] = sum(1 for allocation in results["allocations"] if allocation["members"])
+        context["unserved"] = _unserved(results)
     template = {
         MatchRun.Kind.SHORTLIST: "matching/run_shortlist.html",
         MatchRun.Kind.TEAM: "matching/run_team.html",
         MatchRun.Kind.WAVE: "matching/run_wave.html",
-    }[run.kind]
+    }[MatchRun.Kind(run.kind)]
     return render(request, template, context)
 
 

@@ -34,7 +34,7 @@ class ExportJobAdmin(admin.ModelAdmin):
     # The file is never served at a public URL (ExportsStorage has none; only reports.views.export_job_download
     # gives it, to the person who asked), so the page names it and links to that view rather than the file itself,
     # which Django admin would try to link to and fail.
-    fields: list[str] = [
+    fields = [
         "requested_by",
         "report",
         "file_format",
@@ -50,7 +50,7 @@ class ExportJobAdmin(admin.ModelAdmin):
         "started_at",
         "finished_at",
     ]
-    readonly_fields = fields
+    readonly_fields = fields  # type: ignore[assignment]  # django-stubs type `fields` as groups; these are names
 
     @admin.display(description="file")
     def file_name(self, job: ExportJob) -> str:

@@ -121,7 +121,7 @@ def report(request: AuthenticatedHttpRequest, kind: str) -> HttpResponse:
 
 
 @require_GET
-def export(request: AuthenticatedHttpRequest, kind: str) -> HttpResponse:
+def export(request: AuthenticatedHttpRequest, kind: str) -> HttpResponse | StreamingHttpResponse:
     """Download a report as CSV (streamed) or XLSX; a large one is queued and the page shows its progress."""
     file_format = request.GET.get("format", "")
     if file_format not in FORMATS:
@@ -238,7 +238,7 @@ def export_job_restart(request: AuthenticatedHttpRequest, pk: int) -> HttpRespon
 def export_job_download(request: AuthenticatedHttpRequest, pk: int) -> FileResponse:
     """The file of a finished export, to the person who asked for it only (never a public URL)."""
     job = permissions.get_export_job_or_404(request.user, pk)
-    if job.status != ExportJob.Status.DONE or not job.file or not job.file.storage.exists(job.file.name):
+    if job.status != ExportJob.Status.DONE or not job.file.name or not job.file.storage.exists(job.file.name):
         raise Http404("This export is not ready.")
     content_type = (
         "text/csv; charset=utf-8"
