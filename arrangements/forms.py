@@ -11,7 +11,7 @@ from django import forms
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from arrangements.models import Arrangement, Input, Milestone, Review, ReviewSubmission, TermsOfReference
+from arrangements.models import Arrangement, Input, Milestone, Review, ReviewOutcome, ReviewSubmission, TermsOfReference
 from buddying.formfields import DateField, GovukFormMixin, ModelChoiceField, ModelMultipleChoiceField
 from buddying.models import ExpertiseArea, Trust
 
@@ -68,6 +68,7 @@ class ProposeForm(GovukFormMixin, forms.Form):
             cast(forms.ModelChoiceField, self.fields[name]).queryset = trusts
         self._add_issue_buddy_fields(list(trusts))
         layout: list[Any] = [Field.text("title")]
+        self.own_trust: Trust | None
         if own_trust is not None:
             # An executive proposes buddies for their own trust only.
             del self.fields["supported"]
@@ -105,7 +106,7 @@ class ProposeForm(GovukFormMixin, forms.Form):
         issue_areas: dict[Trust, list[ExpertiseArea]] = {}
         for area in cleaned.get("issue_areas") or []:
             name = f"issue_buddy_{area.pk}"
-            trust = self._trusts_by_pk.get(cleaned.get(name))
+            trust = self._trusts_by_pk.get(cleaned.get(name) or "")
             if name in self.errors:
                 continue
             if trust is None:
@@ -753,9 +754,8 @@ class ReviewSubmissionForm(GovukFormMixin, forms.ModelForm):
 
     def __init__(self, *args: Any, trust: Trust, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        cast(forms.ChoiceField, self.fields["outcome"]).choices = ReviewSubmission._meta.get_field(
-            "outcome"
-        ).choices  # no blank option
+        outcome = cast(forms.ChoiceField, self.fields["outcome"])
+        outcome.choices = ReviewOutcome.choices  # no blank option
         for rating, label in REVIEW_RATING_LABELS.items():
             # A model integer field has no choices of its own, so the radios need a choice field.
             self.fields[rating] = forms.TypedChoiceField(

@@ -3,7 +3,7 @@ and the lead buddy have (`arrangements.selectors.review_parties`). Only then doe
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -24,7 +24,7 @@ from arrangements.services.common import (
     _require_party,
 )
 from buddying.history import mark_change
-from buddying.models import User
+from buddying.models import Trust, User
 
 # What a trust answers in its submission (a ReviewSubmissionForm's fields).
 SUBMISSION_FIELDS = (
@@ -67,6 +67,7 @@ def review_submit(*, arrangement: Arrangement, by: User, fields: dict[str, Any])
     locked = _locked(arrangement)
     _require_party(locked, by, doing="submit a review")
     party = _submitting_side(locked, by)
+    own_trust = cast(Trust, by.trust)  # _submitting_side found it a party
     if not locked.is_running or locked.next_review_due is None:
         raise ArrangementError("Reviews are submitted once the arrangement is active")
     due = locked.next_review_due
@@ -81,7 +82,7 @@ def review_submit(*, arrangement: Arrangement, by: User, fields: dict[str, Any])
             submission.save()
     except IntegrityError:
         raise ArrangementError(
-            f"{by.trust.name} has already submitted the review due {due:%-d %B %Y}: change it instead"
+            f"{own_trust.name} has already submitted the review due {due:%-d %B %Y}: change it instead"
         ) from None
     state = selectors.review_round(arrangement=locked)
     if state is not None and state.is_complete:
@@ -90,15 +91,15 @@ def review_submit(*, arrangement: Arrangement, by: User, fields: dict[str, Any])
     waiting = ", ".join(party.trust.name for party in state.waiting if party.required) if state else ""
     _record_event(
         locked,
-        title=f"Review submitted by {by.trust.name}",
+        title=f"Review submitted by {own_trust.name}",
         actor=by,
         description=f"Review due {due:%-d %B %Y}. Still to submit: {waiting or 'no one required'}.",
     )
     notifications.notify_parties(
         arrangement=locked,
         exclude=by,
-        subject=f"Review submitted by {by.trust.name}: {locked.title}",
-        body=f"{_actor_name(by)} submitted {by.trust.name}'s review due {due:%-d %B %Y}. "
+        subject=f"Review submitted by {own_trust.name}: {locked.title}",
+        body=f"{_actor_name(by)} submitted {own_trust.name}'s review due {due:%-d %B %Y}. "
         f"The review is complete once {waiting} has submitted too.",
     )
     return submission
@@ -125,7 +126,7 @@ def _review_complete(arrangement: Arrangement, *, review: Review, by: User) -> N
         arrangement,
         title=f"Review complete: {outcome}",
         actor=by,
-        description=f"Review due {review.due_on:%-d %B %Y}: {by.trust.name} submitted last. "
+        description=f"Review due {review.due_on:%-d %B %Y}: {cast(Trust, by.trust).name} submitted last. "
         f"Next review due {arrangement.next_review_due:%-d %B %Y}.",
     )
     notifications.notify_parties(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -35,6 +37,7 @@ from arrangements.permissions import (
 from arrangements.services import ArrangementError
 from arrangements.views.common import _form_page, _service_call
 from buddying.http import AuthenticatedHttpRequest
+from buddying.models import Trust
 
 
 @require_http_methods(["GET", "POST"])
@@ -208,12 +211,11 @@ def review_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             else "Reviews are submitted once the arrangement is active",
         )
         return redirect("arrangements:tab", pk=arrangement.pk, tab="reviews")
+    own_trust = cast(Trust, request.user.trust)  # parties_of found it a party
     mine = state.party_for(request.user.trust_id)
     if mine is not None and mine.submission is not None:
         return redirect("arrangements:review-edit", pk=arrangement.pk, submission_pk=mine.submission.pk)
-    form = ReviewSubmissionForm(
-        request.POST or None, trust=request.user.trust, initial={"held_on": timezone.localdate()}
-    )
+    form = ReviewSubmissionForm(request.POST or None, trust=own_trust, initial={"held_on": timezone.localdate()})
     if request.method == "POST" and form.is_valid():
         try:
             submission = services.review_submit(arrangement=arrangement, by=request.user, fields=form.cleaned_data)
@@ -222,7 +224,7 @@ def review_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _submitted_message(submission))
             return redirect("arrangements:tab", pk=arrangement.pk, tab="reviews")
-    title = f"{request.user.trust.name}: review due {state.due_on:%-d %B %Y}"
+    title = f"{own_trust.name}: review due {state.due_on:%-d %B %Y}"
     return render(request, "arrangements/form.html", {"form": form, "arrangement": arrangement, "title": title})
 
 
