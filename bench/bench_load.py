@@ -119,7 +119,7 @@ def main() -> int:
     with live.demo_service(f"bench_load_{os.getpid()}", extra_users=args.users) as service:
         people = [(name, password) for name, password in service.accounts.items() if name.startswith("bench-")]
         with live.gunicorn(service.env, service.port):
-            workers = os.environ.get("WEB_CONCURRENCY") or str(os.cpu_count() * 2 + 1)
+            workers = os.environ.get("WEB_CONCURRENCY") or str((os.cpu_count() or 1) * 2 + 1)
             print(
                 f"gunicorn on 127.0.0.1:{service.port}, {workers} workers; {args.users} people, "
                 f"reading each page for {args.think:.1f} s on average",

@@ -151,7 +151,7 @@ def main() -> int:
         "action": "shortlist",
     }
     explorer = f"/matching/trusts/{supported.ods_code}/"
-    run_url = client.post(explorer, form).url
+    run_url = client.post(explorer, form)["Location"]  # the redirect to the run
 
     print(f"Match explorer on PostgreSQL: {trusts} real trusts, {members} pool members, {REPEATS} repeats\n")
     post_median, post_p90, post_queries = timed(lambda: client.post(explorer, form, follow=True))
