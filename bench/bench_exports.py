@@ -33,7 +33,12 @@ import time
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from django.test import Client
+
+    from buddying.models import User
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -122,7 +127,7 @@ def line(label: str, value: str, target: str = "", verdict: str = "") -> None:
     print(f"  {label:<56}{value:>16}  {target:<16}{verdict}")
 
 
-def build(first: int, count: int, trusts: list, areas: list, regulator) -> None:
+def build(first: int, count: int, trusts: list, areas: list, regulator: User) -> None:
     """Arrangements first..first+count-1 in every state, with buddies, terms, inputs and milestones."""
     from django.utils import timezone
 
@@ -247,7 +252,7 @@ def build(first: int, count: int, trusts: list, areas: list, regulator) -> None:
     )
 
 
-def page_queries(client, url: str) -> tuple[int, float]:
+def page_queries(client: Client, url: str) -> tuple[int, float]:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 

@@ -17,6 +17,7 @@ import os
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -53,7 +54,7 @@ def recreate_database(url: str) -> None:
     admin.close()
 
 
-def timed(call, repeats: int = REPEATS) -> tuple[float, float, int]:
+def timed(call: Callable[[], object], repeats: int = REPEATS) -> tuple[float, float, int]:
     """Median and 90th percentile in ms, and the queries of the last call."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterator
 from typing import cast
 
 from django.contrib import messages
@@ -216,7 +217,7 @@ def pool_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse | Stre
             *(row.area.name for row in coverage),
         ]
 
-        def rows():
+        def rows() -> Iterator[str]:
             yield writer.writerow(header)
             for member in members:
                 trust = member.application.trust
