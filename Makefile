@@ -63,7 +63,7 @@ chromium: ## Install Debian's Chromium and ChromeDriver for the browser tests if
 # Two `make test` at once each take a free slot (a lock file): slot 0 uses pytest.ini's databases (PostgreSQL
 # buddying, Redis db 15), slot N uses buddying_N and Redis db 15-N, so neither run touches the other's data.
 # A DATABASE_URL or REDIS_URL already set is used as it is.
-test: dev assets services chromium pdf-libs migrations-check lint ## Run every test (PostgreSQL, Redis, Chromium) plus lint and migration checks
+test: dev assets services chromium pdf-libs migrations-check lint typecheck ## Run every test (PostgreSQL, Redis, Chromium) plus lint, type and migration checks
 	@for slot in 0 1 2 3 4 5 6 7; do \
 		exec 9>"$${TMPDIR:-/tmp}/buddying-make-test-$$slot.lock"; \
 		if flock -n 9; then \
@@ -86,8 +86,9 @@ fmt: dev ## Format and autofix with Ruff
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-typecheck: dev ## Strict static type check (mypy) of the pure modules: the matching engine, postcodes, demo towns
-	$(VENV)/bin/mypy
+# django-stubs' plugin imports buddying.settings: DEBUG=1 lets them load with no other variable set.
+typecheck: dev ## Static type check (mypy with django-stubs) of every app, the tests, bench and deploy; the engine strictly
+	$(RUN_ENV) $(VENV)/bin/mypy
 
 migrations-check: venv ## Fail if models changed without a migration
 	$(RUN_ENV) $(PY) manage.py makemigrations --check --dry-run

@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.http import HttpRequest
 from simple_history.admin import SimpleHistoryAdmin
 
 from arrangements.models import (
@@ -32,7 +33,9 @@ class ArrangementAdmin(SimpleHistoryAdmin):
     search_fields = ["title", "supported__name", "supported__ods_code"]
     inlines = [ArrangementBuddyInline]
 
-    def has_change_permission(self, request, obj=None):  # state changes go through arrangements.services
+    def has_change_permission(
+        self, request: HttpRequest, obj: Arrangement | None = None
+    ) -> bool:  # state changes go through arrangements.services
         return False
 
 

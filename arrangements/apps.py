@@ -1,4 +1,12 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from django.apps import AppConfig
+
+if TYPE_CHECKING:
+    from buddying.models import User
+    from buddying.worklist import WorkItem
 
 
 class ArrangementsConfig(AppConfig):
@@ -19,7 +27,7 @@ class ArrangementsConfig(AppConfig):
 
         return open_buddy_pairs()
 
-    def worklist(self, user):  # type: ignore[no-untyped-def]
+    def worklist(self, user: User) -> list[WorkItem]:
         """Arrangement and call-off work waiting for this person (buddying.worklist asks every app)."""
         from arrangements.selectors import worklist
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from crispy_forms_gds.helper import FormHelper
 from crispy_forms_gds.layout import HTML, Button, Field, Fieldset, Layout, Size, Submit
@@ -11,7 +11,7 @@ from django import forms
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from arrangements.models import Arrangement, Input, Milestone, Review, ReviewSubmission, TermsOfReference
+from arrangements.models import Arrangement, Input, Milestone, Review, ReviewOutcome, ReviewSubmission, TermsOfReference
 from buddying.formfields import DateField, GovukFormMixin, ModelChoiceField, ModelMultipleChoiceField
 from buddying.models import ExpertiseArea, Trust
 
@@ -65,14 +65,17 @@ class ProposeForm(GovukFormMixin, forms.Form):
         super().__init__(*args, **kwargs)
         trusts = Trust.objects.order_by("name").only("ods_code", "name")
         for name in ("supported", "lead_buddy"):
-            self.fields[name].queryset = trusts
+            cast(forms.ModelChoiceField, self.fields[name]).queryset = trusts
         self._add_issue_buddy_fields(list(trusts))
         layout: list[Any] = [Field.text("title")]
+        self.own_trust: Trust | None
         if own_trust is not None:
             # An executive proposes buddies for their own trust only.
             del self.fields["supported"]
             self.own_trust = own_trust
-            self.fields["origin"].choices = [(Arrangement.Origin.SELF_PROPOSED, Arrangement.Origin.SELF_PROPOSED.label)]
+            cast(forms.ChoiceField, self.fields["origin"]).choices = [
+                (Arrangement.Origin.SELF_PROPOSED, Arrangement.Origin.SELF_PROPOSED.label)
+            ]
             self.fields["origin"].initial = Arrangement.Origin.SELF_PROPOSED
         else:
             self.own_trust = None
@@ -91,7 +94,8 @@ class ProposeForm(GovukFormMixin, forms.Form):
         self.helper.layout = Layout(*layout)
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         start, end = cleaned.get("planned_start"), cleaned.get("planned_end")
         if start and end and end < start:
             self.add_error("planned_end", "The planned end date must be the same as or after the planned start date")
@@ -102,7 +106,7 @@ class ProposeForm(GovukFormMixin, forms.Form):
         issue_areas: dict[Trust, list[ExpertiseArea]] = {}
         for area in cleaned.get("issue_areas") or []:
             name = f"issue_buddy_{area.pk}"
-            trust = self._trusts_by_pk.get(cleaned.get(name))
+            trust = self._trusts_by_pk.get(cleaned.get(name) or "")
             if name in self.errors:
                 continue
             if trust is None:
@@ -127,7 +131,7 @@ class ProposeForm(GovukFormMixin, forms.Form):
     def _add_issue_buddy_fields(self, trusts: list[Trust]) -> None:
         # One list of trusts for every area's choice: one query, not one per area.
         self.areas = list(ExpertiseArea.objects.order_by("name"))
-        self.fields["issue_areas"].queryset = ExpertiseArea.objects.order_by("name")
+        cast(forms.ModelChoiceField, self.fields["issue_areas"]).queryset = ExpertiseArea.objects.order_by("name")
         self._trusts_by_pk = {str(trust.pk): trust for trust in trusts}
         choices = [("", "Choose a trust"), *((str(trust.pk), trust.name) for trust in trusts)]
         for area in self.areas:
@@ -263,7 +267,8 @@ class TermsForm(GovukFormMixin, forms.ModelForm):
         )
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         for row in range(1, OBJECTIVE_ROWS + 1):
             description = cleaned.get(f"objective_{row}", "")
             if not description:
@@ -312,7 +317,9 @@ class WorkstreamForm(GovukFormMixin, forms.Form):
 
     def __init__(self, *args: Any, arrangement: Arrangement, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["buddy"].queryset = Trust.objects.filter(buddy_roles__arrangement=arrangement)
+        cast(forms.ModelChoiceField, self.fields["buddy"]).queryset = Trust.objects.filter(
+            buddy_roles__arrangement=arrangement
+        )
         self.helper = _helper(
             Field.select("area"),
             Field.select("buddy"),
@@ -392,7 +399,8 @@ class InputForm(GovukFormMixin, forms.ModelForm):
         )
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         start, end = cleaned.get("date"), cleaned.get("end_date")
         if start and end and end < start:
             self.add_error("end_date", "The end date must be the same as or after the date of the input")
@@ -415,10 +423,12 @@ class CallOffStartForm(GovukFormMixin, forms.Form):
         from matching.models import Framework
 
         super().__init__(*args, **kwargs)
-        self.fields["supported"].queryset = (
+        cast(forms.ModelChoiceField, self.fields["supported"]).queryset = (
             Trust.objects.filter(needs__isnull=False).distinct().order_by("-improvement_status", "name")
         )
-        self.fields["framework"].queryset = Framework.objects.filter(status=Framework.Status.LIVE)
+        cast(forms.ModelChoiceField, self.fields["framework"]).queryset = Framework.objects.filter(
+            status=Framework.Status.LIVE
+        )
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.layout = Layout(
@@ -445,7 +455,8 @@ class RespondForm(GovukFormMixin, forms.Form):
         )
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if cleaned.get("answer") == "decline" and not cleaned.get("reason", "").strip():
             self.add_error("reason", "Say why your trust declines")
         return cleaned
@@ -494,7 +505,7 @@ class CallOffInviteForm(CallOffStartForm):
     def __init__(self, *args: Any, members: QuerySet[Trust], found_for: tuple[Trust, Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.found_for = found_for
-        self.fields["invite"].queryset = members
+        cast(forms.ModelChoiceField, self.fields["invite"]).queryset = members
         self.reply_by_helper = FormHelper()
         self.reply_by_helper.form_tag = False
         self.reply_by_helper.layout = Layout(Field("reply_by"))
@@ -503,7 +514,8 @@ class CallOffInviteForm(CallOffStartForm):
         return _not_in_the_past(self.cleaned_data.get("reply_by"))
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         supported, framework = self.found_for
         if cleaned.get("supported") not in (None, supported):
             self.add_error("supported", "You changed the trust: find pool candidates again before sending invitations")
@@ -519,7 +531,7 @@ class InviteMoreForm(GovukFormMixin, forms.Form):
 
     def __init__(self, *args: Any, members: QuerySet[Trust], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["invite"].queryset = members
+        cast(forms.ModelChoiceField, self.fields["invite"]).queryset = members
         self.helper = FormHelper()
         self.helper.form_tag = False
 
@@ -590,7 +602,8 @@ class PhoneAnswerForm(GovukFormMixin, forms.Form):
         )
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if cleaned.get("answer") == "decline" and not cleaned.get("reason", "").strip():
             self.add_error("reason", "Enter the reason the trust gave for declining")
         return cleaned
@@ -639,7 +652,8 @@ class AgreeForm(GovukFormMixin, forms.Form):
             self.helper.layout = Layout(Submit("submit", "Agree"))
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if self.full and cleaned.get("override") and not cleaned.get("override_reason", "").strip():
             self.add_error("override_reason", "Enter why you agree although the buddy has no free capacity")
         return cleaned
@@ -740,7 +754,8 @@ class ReviewSubmissionForm(GovukFormMixin, forms.ModelForm):
 
     def __init__(self, *args: Any, trust: Trust, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["outcome"].choices = ReviewSubmission._meta.get_field("outcome").choices  # no blank option
+        outcome = cast(forms.ChoiceField, self.fields["outcome"])
+        outcome.choices = ReviewOutcome.choices  # no blank option
         for rating, label in REVIEW_RATING_LABELS.items():
             # A model integer field has no choices of its own, so the radios need a choice field.
             self.fields[rating] = forms.TypedChoiceField(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 from decimal import Decimal
+from typing import Any, cast
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -314,7 +315,7 @@ class Signature(models.Model):
         ]
 
     def __str__(self) -> str:
-        who = self.trust.ods_code if self.trust_id else "the regulator"
+        who = self.trust.ods_code if self.trust is not None else "the regulator"
         return f"v{self.terms.version} signed for {who} by {self.signed_by}"
 
 
@@ -586,7 +587,10 @@ class ReviewSubmission(models.Model):
 
     @property
     def ratings(self) -> list[tuple[str, int]]:
-        return [(self._meta.get_field(name).verbose_name, getattr(self, name)) for name in Review.RATINGS]
+        fields = [
+            cast("models.Field[Any, Any]", self._meta.get_field(name)) for name in Review.RATINGS
+        ]  # never a relation
+        return [(str(field.verbose_name), getattr(self, field.name)) for field in fields]
 
 
 class Event(models.Model):

@@ -63,6 +63,7 @@ def get_call_off_or_404(user: User, pk: int) -> CallOff:
     if (
         user.is_authenticated
         and user.is_trust_executive
+        and user.trust_id is not None
         and (call_off.supported_id == user.trust_id or call_off.invitations.filter(trust_id=user.trust_id).exists())
     ):
         return call_off

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from dataclasses import dataclass
+from typing import cast
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -168,7 +169,8 @@ def reminder_send(*, reminder_id: int) -> bool:
         if reminder.kind == Reminder.Kind.TERMS_UNSIGNED:
             terms = arrangement.terms_versions.order_by("-version").first()
             values["waiting"] = ", ".join(
-                trust.name if trust else "the regulator" for _party, trust in missing_signatures(terms)
+                trust.name if trust else "the regulator"
+                for _party, trust in (missing_signatures(terms) if terms is not None else [])
             )
         elif reminder.kind in (Reminder.Kind.REVIEW_DUE, Reminder.Kind.REVIEW_OVERDUE):
             waiting = _review_waiting(arrangement, due_on=reminder.due_on)
@@ -227,12 +229,11 @@ def call_off_reminders_sweep(*, today: dt.date) -> int:
     ]
     overdue = [(CallOffReminder.Kind.REPLY_OVERDUE, *pair) for pair in selectors.call_off_parties_overdue(today=today)]
     for kind, call_off, trust in [*due, *overdue]:
+        reply_by = cast(dt.date, call_off.reply_by)  # the selectors pick call-offs by it
         try:
             with transaction.atomic():
-                reminder = CallOffReminder.objects.create(
-                    call_off=call_off, trust=trust, kind=kind, due_on=call_off.reply_by
-                )
-                when = f"{call_off.reply_by.day} {call_off.reply_by:%B %Y}"
+                reminder = CallOffReminder.objects.create(call_off=call_off, trust=trust, kind=kind, due_on=reply_by)
+                when = f"{reply_by.day} {reply_by:%B %Y}"
                 if kind == CallOffReminder.Kind.REPLY_DUE:
                     subject = f"Please answer by {when}: buddying for {call_off.supported.name}"
                     body = f"Your trust's answer about {call_off.title} is due by {when}."

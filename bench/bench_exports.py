@@ -30,8 +30,15 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from django.test import Client
+
+    from buddying.models import User
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -120,7 +127,7 @@ def line(label: str, value: str, target: str = "", verdict: str = "") -> None:
     print(f"  {label:<56}{value:>16}  {target:<16}{verdict}")
 
 
-def build(first: int, count: int, trusts: list, areas: list, regulator) -> None:
+def build(first: int, count: int, trusts: list, areas: list, regulator: User) -> None:
     """Arrangements first..first+count-1 in every state, with buddies, terms, inputs and milestones."""
     from django.utils import timezone
 
@@ -245,7 +252,7 @@ def build(first: int, count: int, trusts: list, areas: list, regulator) -> None:
     )
 
 
-def page_queries(client, url: str) -> tuple[int, float]:
+def page_queries(client: Client, url: str) -> tuple[int, float]:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -258,7 +265,13 @@ def page_queries(client, url: str) -> tuple[int, float]:
     return len(queries), elapsed
 
 
-def measure(kind: str) -> dict[str, float]:
+def _streamed(response: Any) -> Iterator[bytes]:
+    """A streamed test-client response's chunks (django-stubs type the client's responses as plain HttpResponse)."""
+    chunks: Iterator[bytes] = response.streaming_content
+    return chunks
+
+
+def measure(kind: str) -> dict[str, Any]:
     """One measurement in this (fresh) process, so that memory growth is not hidden by memory freed earlier."""
     import django
 
@@ -281,7 +294,7 @@ def measure(kind: str) -> dict[str, float]:
     queryset = reportable_arrangements(regulator)
     # Warm up on a few rows: imports, the first queries and the session are not what is measured.
     warm = "/reports/register/export/?format=csv&start_from_0=1&start_from_1=1&start_from_2=2100"
-    b"".join(client.get(warm).streaming_content)
+    b"".join(_streamed(client.get(warm)))
     with tempfile.TemporaryDirectory() as folder:
         exports.write_xlsx(definition.columns, [], Path(folder) / "warm.xlsx", title="warm")
 
@@ -293,7 +306,7 @@ def measure(kind: str) -> dict[str, float]:
             for _ in range(3):
                 started = time.perf_counter()
                 response = client.get("/reports/register/export/?format=csv")
-                size = sum(len(chunk) for chunk in response.streaming_content)
+                size = sum(len(chunk) for chunk in _streamed(response))
                 times.append(time.perf_counter() - started)
             rows = queryset.count()
         elif kind == "xlsx":
@@ -321,6 +334,7 @@ def measure(kind: str) -> dict[str, float]:
             workbook.save(target)
             size = target.stat().st_size
         else:  # the naive baseline: everything loaded first, then written
+            assert definition.base is not None and definition.build is not None  # the register has both
             everything = list(definition.base(queryset))
             built_rows = definition.build(everything, selectors.Context())
             buffer = io.StringIO()
@@ -330,7 +344,7 @@ def measure(kind: str) -> dict[str, float]:
     return {"rows": rows, "seconds": seconds, "memory_mb": memory.growth_mb, "method": memory.method, "size": size}
 
 
-def measure_in_child(kind: str) -> dict[str, float]:
+def measure_in_child(kind: str) -> dict[str, Any]:
     output = subprocess.run(
         [sys.executable, __file__, "--measure", kind], check=True, capture_output=True, text=True
     ).stdout

@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -151,9 +151,10 @@ def _loop(trust: SupportedTrust, *, pool: CandidatePool, settings: MatchSettings
 
 def _head(pool: CandidatePool, n: int) -> CandidatePool:
     fields = {name: getattr(pool, name) for name in pool.__dataclass_fields__}
-    return CandidatePool(
-        **{name: value[:n] if isinstance(value, np.ndarray) else value for name, value in fields.items()}
-    )
+    head: dict[str, Any] = {
+        name: value[:n] if isinstance(value, np.ndarray) else value for name, value in fields.items()
+    }
+    return CandidatePool(**head)
 
 
 def bench_team(report: Report, quick: bool) -> None:

@@ -17,11 +17,11 @@ import os
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "buddying.settings")
 os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz")
 os.environ["DATABASE_URL"] = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/buddying_bench")
@@ -32,9 +32,9 @@ os.environ.update(
 
 import warnings  # noqa: E402
 
-import national_scenario  # noqa: E402  (bench/, beside this file)
 import psycopg2  # noqa: E402
 
+from bench import national_scenario  # noqa: E402
 from matching.tests import national_profiles  # noqa: E402
 
 # Static files are not collected for the bench; WhiteNoise's warning about it is noise here.
@@ -54,7 +54,7 @@ def recreate_database(url: str) -> None:
     admin.close()
 
 
-def timed(call, repeats: int = REPEATS) -> tuple[float, float, int]:
+def timed(call: Callable[[], object], repeats: int = REPEATS) -> tuple[float, float, int]:
     """Median and 90th percentile in ms, and the queries of the last call."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
@@ -152,7 +152,7 @@ def main() -> int:
         "action": "shortlist",
     }
     explorer = f"/matching/trusts/{supported.ods_code}/"
-    run_url = client.post(explorer, form).url
+    run_url = client.post(explorer, form)["Location"]  # the redirect to the run
 
     print(f"Match explorer on PostgreSQL: {trusts} real trusts, {members} pool members, {REPEATS} repeats\n")
     post_median, post_p90, post_queries = timed(lambda: client.post(explorer, form, follow=True))

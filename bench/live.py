@@ -185,13 +185,15 @@ class Browser:
         self.cookies: dict[str, str] = {}
         self.timeout = timeout
 
-    def request(self, method: str, path: str, body: bytes | None = None, headers: Mapping[str, str] = ()) -> Response:
+    def request(
+        self, method: str, path: str, body: bytes | None = None, headers: Mapping[str, str] | None = None
+    ) -> Response:
         connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=self.timeout)
         sent = {
             "Host": f"127.0.0.1:{self.port}",
             "X-Forwarded-Proto": "https",  # as the TLS proxy in front of gunicorn adds
             "Accept-Encoding": "identity",
-            **dict(headers),
+            **(headers or {}),
         }
         if self.cookies:
             sent["Cookie"] = "; ".join(f"{name}={value}" for name, value in self.cookies.items())
@@ -213,7 +215,7 @@ class Browser:
                     self.cookies[name] = morsel.value
         return Response(reply.status, {k.lower(): v for k, v in reply.getheaders()}, content, seconds)
 
-    def get(self, path: str, headers: Mapping[str, str] = ()) -> Response:
+    def get(self, path: str, headers: Mapping[str, str] | None = None) -> Response:
         return self.request("GET", path, headers=headers)
 
     def post(self, path: str, data: Mapping[str, str] | list[tuple[str, str]], *, referer: str = "") -> Response:

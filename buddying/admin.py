@@ -87,7 +87,7 @@ class UserAdmin(DjangoUserAdmin):
     list_filter = ["role", "is_staff", "is_active"]
     list_select_related = ["trust"]
     autocomplete_fields = ["trust"]
-    fieldsets = (*DjangoUserAdmin.fieldsets, ("Role", {"fields": ("role", "trust")}))
+    fieldsets = (*(DjangoUserAdmin.fieldsets or ()), ("Role", {"fields": ("role", "trust")}))
     add_fieldsets = (
         (
             None,

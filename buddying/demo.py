@@ -77,7 +77,7 @@ EXPERTISE_AREAS = (
     ),
 )
 
-SERVICES_BY_TYPE = {
+SERVICES_BY_TYPE: dict[str, list[str]] = {
     Trust.TrustType.ACUTE_DISTRICT_GENERAL: [
         "emergency-care",
         "maternity",
@@ -108,7 +108,7 @@ SERVICES_BY_TYPE = {
     Trust.TrustType.SPECIALIST: ["elective-surgery", "cancer", "critical-care"],
 }
 
-NAME_PATTERNS = {
+NAME_PATTERNS: dict[str, list[str]] = {
     Trust.TrustType.ACUTE_DISTRICT_GENERAL: [
         "{town} Hospitals",
         "{town} and District Hospitals",
@@ -322,7 +322,7 @@ def _add_culture(rng: random.Random, trust: Trust, today: dt.date) -> None:
         Trust.CqcRating.REQUIRES_IMPROVEMENT: -0.3,
         Trust.CqcRating.INADEQUATE: -0.8,
         Trust.CqcRating.NOT_RATED: 0.0,
-    }[trust.cqc_rating]
+    }[Trust.CqcRating(trust.cqc_rating)]
     scores = {
         field: Decimal(str(round(min(10.0, max(0.0, value + shift + rng.gauss(0, 0.25))), 1)))
         for (field, _label), value in zip(CULTURE_DIMENSIONS, base, strict=True)
@@ -387,8 +387,9 @@ def _buddy_executive_account(accounts: list[DemoAccount]) -> list[DemoAccount]:
     that person gets the sign-in (username buddy-executive), so their inbox and signatures come with it.
     """
     executive = User.objects.filter(username="executive").first()
-    buddy = _open_buddy_of(executive.trust_id) if executive is not None else None
-    if buddy is None:
+    own_trust = executive.trust if executive is not None else None
+    buddy = _open_buddy_of(own_trust.pk) if own_trust is not None else None
+    if own_trust is None or buddy is None:
         return []
     password = secrets.token_urlsafe(12)
     person = User.objects.filter(role=User.Role.TRUST_EXECUTIVE, trust=buddy).order_by("pk").first() or User(
@@ -404,7 +405,7 @@ def _buddy_executive_account(accounts: list[DemoAccount]) -> list[DemoAccount]:
             password=password,
             role=User.Role.TRUST_EXECUTIVE.label,
             trust_name=buddy.name,
-            note=f"the buddy of {executive.trust.name}",
+            note=f"the buddy of {own_trust.name}",
         )
     ]
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import django_filters
 from crispy_forms_gds.helper import FormHelper
@@ -11,7 +11,7 @@ from django import forms
 from django.conf import settings
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from buddying.models import ExpertiseArea, Region, ServiceLine, Trust, TrustExpertise
+from buddying.models import ExpertiseArea, Region, ServiceLine, Trust, TrustExpertise, TrustQuerySet
 
 # The type filter's value for trusts with no type recorded (`import_trusts` links to it).
 TYPE_NOT_KNOWN = "not-known"
@@ -141,8 +141,8 @@ class TrustFilter(django_filters.FilterSet):
         return queryset.filter(Exists(covering))
 
     @property
-    def qs(self) -> QuerySet[Trust]:
-        queryset = super().qs
+    def qs(self) -> TrustQuerySet:
+        queryset = cast(TrustQuerySet, super().qs)  # of Trust.objects
         # Bound or not, closed trusts stay hidden unless asked for (super().qs has cleaned the form).
         if not (self.is_bound and self.form.cleaned_data.get("show_closed")):
             queryset = queryset.open()

@@ -18,18 +18,19 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterable
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from crispy_forms_gds.fields import DateInputField
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import connection
+from django.utils.functional import Promise
 
 DIGITS = re.compile(r"[0-9]+")
 PARTS = ("day", "month", "year")
 
 
-def lower_first(text: str) -> str:
+def lower_first(text: str | Promise) -> str:
     """'Planned start' -> 'planned start'; an acronym keeps its capitals ('ODS code' stays)."""
     text = str(text).strip()
     if len(text) > 1 and text[1].isupper():
@@ -159,7 +160,7 @@ class ModelMultipleChoiceField(forms.ModelMultipleChoiceField):
                     raise ValidationError(
                         self.error_messages["invalid_choice"], code="invalid_choice", params={"value": pk}
                     )
-        return super()._check_values(value)
+        return super()._check_values(value)  # type: ignore[misc]  # private in Django, so not in django-stubs
 
 
 def _from_the_list(name: str) -> str:
@@ -248,7 +249,7 @@ def _no_blank_radio(form: forms.BaseForm) -> None:
             if field.required:
                 field.empty_label = None
             continue
-        choices = list(field.choices)
+        choices = list(cast("Iterable[tuple[Any, Any]]", field.choices))  # the setter has normalised them
         if not any(value == "" and label == BLANK_LABEL for value, label in choices):
             continue
         if field.required:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from crispy_forms_gds.helper import FormHelper
 from crispy_forms_gds.layout import HTML, Field, Fieldset, Layout, Size, Submit
@@ -24,6 +24,9 @@ from buddying.models import (
 )
 from buddying.postcodes import UnknownPostcode, locate_postcode
 from buddying.validators import normalise_postcode
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 # Facts the regulator determines (ratings, oversight, status, closure, travel); a trust executive
 # cannot change them: they are not on an executive's form, so posting them changes nothing.
@@ -143,13 +146,14 @@ class TrustProfileForm(GovukFormMixin, forms.ModelForm):
     def __init__(self, *args: Any, can_edit_regulated_fields: bool, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # The database holds at least one site (trust_has_a_site): say so before it has to.
-        self.fields["number_of_sites"].min_value = 1
+        cast(forms.IntegerField, self.fields["number_of_sites"]).min_value = 1
         self.fields["number_of_sites"].validators.append(MinValueValidator(1))
         if can_edit_regulated_fields:
             # Left empty means no extra time, as for almost every trust.
             self.fields["travel_adjustment_minutes"].required = False
-            self.fields["region"].choices = [("", "Not recorded"), *self.fields["region"].choices[1:]]
-            self.fields["trust_type"].choices = [("", "Not known"), *self.fields["trust_type"].choices[1:]]
+            for name, blank_label in (("region", "Not recorded"), ("trust_type", "Not known")):
+                field = cast(forms.ChoiceField, self.fields[name])
+                field.choices = [("", blank_label), *cast("list[tuple[Any, Any]]", field.choices)[1:]]
         else:
             for name in REGULATOR_ONLY_FIELDS:
                 del self.fields[name]
@@ -198,7 +202,8 @@ class TrustProfileForm(GovukFormMixin, forms.ModelForm):
         return self.cleaned_data["travel_adjustment_minutes"] or 0
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         status = cleaned.get("improvement_status")
         if status and status != Trust.ImprovementStatus.NONE and not cleaned.get("improvement_status_since"):
             self.add_error("improvement_status_since", "Enter the date the trust entered this status")
@@ -253,6 +258,8 @@ class CultureProfileForm(GovukFormMixin, forms.ModelForm):
 class _PerAreaForm(GovukFormMixin, forms.Form):
     """One row per expertise area: a level (blank means 'not listed') and a note."""
 
+    level_attribute = ""  # the model fields a row edits: its level and its note
+    note_attribute = ""
     level_label = ""
     level_choices: list[tuple[str, str]] = []
     note_label = ""
@@ -289,7 +296,8 @@ class _PerAreaForm(GovukFormMixin, forms.Form):
         self.helper.layout = Layout(*layout, Submit("submit", self.submit_label))
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         for area in self.areas:
             if cleaned.get(f"note_{area.pk}") and cleaned.get(f"level_{area.pk}") is None:
                 self.add_error(f"level_{area.pk}", f"Choose a level for {area.name}, or remove the note")
@@ -333,7 +341,7 @@ class ImprovementNeedsForm(_PerAreaForm):
 # (Appended here; buddying.views imports them.)
 
 _EMAIL_FORMAT = "Enter an email address in the correct format, like name@example.nhs.uk"
-_ROLE_LABELS = {
+_ROLE_LABELS: dict[str, str] = {
     User.Role.TRUST_EXECUTIVE: "Trust executive",
     User.Role.REGULATOR: "Regulator staff",
     User.Role.ADMIN: "Admin",
@@ -399,9 +407,11 @@ class InviteForm(forms.Form):
             del self.fields["role"], self.fields["trust"]
             self.helper.layout = Layout(*names, Submit("submit", "Send invitation"))
             return
-        self.fields["role"].choices = [(role, _ROLE_LABELS[role]) for role in roles]
+        cast(forms.ChoiceField, self.fields["role"]).choices = [(role, _ROLE_LABELS[role]) for role in roles]
         self.fields["role"].initial = roles[0]
-        self.fields["trust"].queryset = Trust.objects.open().only("ods_code", "name").order_by("name")
+        cast(forms.ModelChoiceField, self.fields["trust"]).queryset = (
+            Trust.objects.open().only("ods_code", "name").order_by("name")
+        )
         # The trust follows the role rather than being revealed under "Trust executive": GOV.UK Frontend marks a
         # radio that reveals content aria-expanded, which ARIA does not allow on a radio (axe-core refuses it).
         self.helper.layout = Layout(
@@ -422,7 +432,8 @@ class InviteForm(forms.Form):
         return email
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if self.fixed_trust is not None:
             cleaned["role"], cleaned["trust"] = User.Role.TRUST_EXECUTIVE, self.fixed_trust
         elif cleaned.get("role") == User.Role.TRUST_EXECUTIVE:
@@ -448,7 +459,9 @@ class _NewPasswordMixin:
     cleaned_data: dict[str, Any]
     user: User
 
-    error_messages = {"password_mismatch": "Passwords do not match: enter the same password in both boxes"}
+    error_messages: dict[str, StrOrPromise] = {
+        "password_mismatch": "Passwords do not match: enter the same password in both boxes"
+    }
 
     def _set_up_new_password(self, *, label: str, confirm_label: str, required: str) -> list[Any]:
         length = _minimum_password_length()
@@ -509,7 +522,7 @@ class SignupForm(_NewPasswordMixin, SetPasswordForm):
 
 
 class AccountPasswordChangeForm(_NewPasswordMixin, PasswordChangeForm):
-    error_messages = {
+    error_messages: dict[str, StrOrPromise] = {
         **_NewPasswordMixin.error_messages,
         "password_incorrect": "Your current password is not right: enter the password you sign in with",
     }
@@ -560,7 +573,7 @@ class AccountPasswordResetForm(PasswordResetForm):
             Submit("submit", "Send reset link"),
         )
 
-    def save(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
+    def save(self, *args: Any, **kwargs: Any) -> None:
         from buddying.services import password_reset_request
 
         password_reset_request(email=self.cleaned_data["email"])

@@ -8,11 +8,27 @@ middleware) and the change reason "Bulk update".
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.db import models, transaction
 
+if TYPE_CHECKING:
+    from buddying.models import User
+
 _M = TypeVar("_M", bound=models.Model)
+
+
+def mark_change(instance: models.Model, *, by: User | None = None, reason: str | None = None) -> None:
+    """Say who makes the next save() of `instance`, and why, in its historical record.
+
+    django-simple-history reads these two attributes of the instance; the history middleware names the
+    user only inside a web request, so services name them themselves (also for tasks and commands).
+    """
+    # The attributes are simple-history's documented hooks, not model fields: the type checker cannot know them.
+    if by is not None:
+        instance._history_user = by  # type: ignore[attr-defined]
+    if reason is not None:
+        instance._change_reason = reason  # type: ignore[attr-defined]
 
 
 class HistoryKeepingQuerySet(models.QuerySet[_M]):

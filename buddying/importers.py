@@ -24,6 +24,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 from django.core.exceptions import ValidationError
 
@@ -123,7 +124,7 @@ def _check_identity(row: int, ods_code: str, name: str, raw_postcode: str, probl
     if not name:
         problems.append(RowProblem(row, "the name is empty"))
         ok = False
-    elif len(name) > Trust._meta.get_field("name").max_length:
+    elif len(name) > cast(int, Trust._meta.get_field("name").max_length):
         problems.append(RowProblem(row, "the name is longer than 200 characters"))
         ok = False
     try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth.models import AbstractUser
@@ -421,7 +422,9 @@ class Role(models.TextChoices):
 
 
 class UserManager(DjangoUserManager["User"]):
-    def create_superuser(self, username, email=None, password=None, **extra_fields):  # type: ignore[no-untyped-def]
+    def create_superuser(
+        self, username: str, email: str | None = None, password: str | None = None, **extra_fields: Any
+    ) -> User:
         # `createsuperuser` makes admins: the role must not default to an executive with no trust.
         extra_fields.setdefault("role", User.Role.ADMIN)
         return super().create_superuser(username, email, password, **extra_fields)
@@ -435,7 +438,7 @@ class User(AbstractUser):
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.TRUST_EXECUTIVE)
     trust = models.ForeignKey(Trust, null=True, blank=True, on_delete=models.PROTECT, related_name="executives")
 
-    objects = UserManager()
+    objects: ClassVar[UserManager] = UserManager()
 
     class Meta(AbstractUser.Meta):
         constraints = [

@@ -10,9 +10,17 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 from django.urls import reverse
 
 from buddying import permissions
-from buddying.models import ExpertiseArea, ImprovementNeed, SignupInvitation, Trust, TrustExpertise, User
+from buddying.models import (
+    ExpertiseArea,
+    ImprovementNeed,
+    SignupInvitation,
+    Trust,
+    TrustExpertise,
+    TrustQuerySet,
+    User,
+)
 
-STATUS_COLOURS = {
+STATUS_COLOURS: dict[str, str] = {
     # Marker colours on the map, from the GOV.UK colour palette; the legend names each one.
     Trust.ImprovementStatus.SPECIAL_MEASURES: "#d4351c",
     Trust.ImprovementStatus.RECOVERY: "#f47738",
@@ -34,7 +42,7 @@ def trust_for_profile(*, ods_code: str, include_private: bool) -> Trust:
     return queryset.get(ods_code=ods_code)
 
 
-def map_markers(trusts: QuerySet[Trust]) -> list[dict[str, Any]]:
+def map_markers(trusts: TrustQuerySet) -> list[dict[str, Any]]:
     """Plain data for the map's markers: one query, located trusts only."""
     rows = trusts.located().values_list("ods_code", "name", "latitude", "longitude", "improvement_status")
     labels = dict(Trust.ImprovementStatus.choices)
@@ -151,7 +159,7 @@ def people_visible_to(user: User) -> QuerySet[User]:
     queryset = User.objects.select_related("trust").order_by("last_name", "first_name", "username")
     if permissions.is_regulator_or_admin(user):
         return queryset
-    if permissions.can_see_people(user):
+    if permissions.can_see_people(user) and user.trust_id is not None:
         return queryset.filter(role=User.Role.TRUST_EXECUTIVE, trust_id=user.trust_id)
     return queryset.none()
 
@@ -162,7 +170,7 @@ def open_invitations_visible_to(user: User) -> QuerySet[SignupInvitation]:
     roles = permissions.invitable_roles(user)
     if permissions.is_regulator_or_admin(user):
         return queryset.filter(role__in=roles)
-    if roles:
+    if roles and user.trust_id is not None:
         return queryset.filter(role=User.Role.TRUST_EXECUTIVE, trust_id=user.trust_id)
     return queryset.none()
 

@@ -19,6 +19,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from buddying import outbox, permissions
+from buddying.history import mark_change
 from buddying.importers import ImportRow, TrustClosure, changed_fields
 from buddying.models import (
     CultureProfile,
@@ -66,10 +67,10 @@ def trusts_import(*, records: Sequence[ImportRow]) -> ImportResult:
     updated = unchanged = closed_left_out = 0
     for record in records:
         trust = existing.get(record.ods_code)
-        if trust is None and isinstance(record, TrustClosure):
-            closed_left_out += 1
-            continue
         if trust is None:
+            if isinstance(record, TrustClosure):
+                closed_left_out += 1
+                continue
             to_create.append(
                 Trust(
                     ods_code=record.ods_code,
@@ -115,7 +116,7 @@ def trust_update_profile(*, trust: Trust, by: User, fields: dict[str, Any], serv
     if locked.improvement_status == Trust.ImprovementStatus.NONE:
         locked.improvement_status_since = None
         locked.improvement_status_review_due = None
-    locked._change_reason = f"Profile edited by {by.username}"  # read by django-simple-history
+    mark_change(locked, reason=f"Profile edited by {by.username}")
     locked.full_clean()
     locked.save()
     locked.services.set(services)
@@ -240,7 +241,7 @@ def signup_invitation_resend(*, invitation: SignupInvitation, by: User) -> Signu
     locked.expires_at = locked.sent_at + dt.timedelta(days=settings.SIGNUP_INVITATION_DAYS)
     locked.emailed_at = None
     locked.new_link_requested_at = None
-    locked._change_reason = f"Sent again by {by.username}"  # read by django-simple-history
+    mark_change(locked, reason=f"Sent again by {by.username}")
     locked.save()
     _email_invitation_on_commit(locked)
     return locked
@@ -254,7 +255,7 @@ def signup_invitation_cancel(*, invitation: SignupInvitation, by: User) -> Signu
         raise InvitationNotUsable(locked.state.label.lower())
     locked.cancelled_at = timezone.now()
     locked.cancelled_by = by
-    locked._change_reason = f"Cancelled by {by.username}"
+    mark_change(locked, reason=f"Cancelled by {by.username}")
     locked.save()
     return locked
 
@@ -286,7 +287,7 @@ def signup_invitation_accept(*, invitation: SignupInvitation, password: str) -> 
     )
     locked.used_at = timezone.now()
     locked.user = user
-    locked._change_reason = "Accepted"
+    mark_change(locked, reason="Accepted")
     locked.save()
     return user
 
@@ -299,7 +300,7 @@ def signup_invitation_request_new_link(*, invitation: SignupInvitation) -> bool:
     if locked.state != SignupInvitation.State.EXPIRED or locked.new_link_requested_at is not None:
         return False
     locked.new_link_requested_at = timezone.now()
-    locked._change_reason = "New link asked for"
+    mark_change(locked, reason="New link asked for")
     locked.save()
     inviter = locked.created_by
     recipients = (

@@ -14,6 +14,6 @@ class SessionStore(DatabaseSessionStore):
     expires_at: dt.datetime | None = None
 
     def _get_session_from_db(self) -> Session | None:
-        session = super()._get_session_from_db()
+        session = super()._get_session_from_db()  # type: ignore[misc]  # private in Django, so not in django-stubs
         self.expires_at = session.expire_date if session is not None else None
         return session

@@ -137,7 +137,7 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": Path(env_str("SQLITE_PATH", str(BASE_DIR / "db.sqlite3"))),
+            "NAME": str(Path(env_str("SQLITE_PATH", str(BASE_DIR / "db.sqlite3")))),
         }
     }
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.forms import PasswordChangeForm, SetPasswordForm
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
@@ -32,8 +33,12 @@ from buddying.forms import (
     SignupForm,
     TrustProfileForm,
 )
+from buddying.http import AuthenticatedHttpRequest
 from buddying.models import CultureProfile, SignupInvitation, Trust, User
 from buddying.worklist import worklist_for
+
+if TYPE_CHECKING:
+    from buddying.forms import _PerAreaForm
 
 PAGE_SIZES = (25, 50, 100)
 
@@ -44,7 +49,7 @@ class SignInView(auth_views.LoginView):
     redirect_authenticated_user = True
 
 
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthenticatedHttpRequest) -> HttpResponse:
     user = request.user
     return render(
         request,
@@ -56,7 +61,7 @@ def home(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _page_size(request: HttpRequest) -> int:
+def _page_size(request: AuthenticatedHttpRequest) -> int:
     try:
         size = int(request.GET.get("per_page", PAGE_SIZES[0]))
     except ValueError:
@@ -64,14 +69,14 @@ def _page_size(request: HttpRequest) -> int:
     return size if size in PAGE_SIZES else PAGE_SIZES[0]
 
 
-def _query_without(request: HttpRequest, *names: str) -> str:
+def _query_without(request: AuthenticatedHttpRequest, *names: str) -> str:
     params = request.GET.copy()
     for name in names:
         params.pop(name, None)
     return params.urlencode()
 
 
-def trust_directory(request: HttpRequest) -> HttpResponse:
+def trust_directory(request: AuthenticatedHttpRequest) -> HttpResponse:
     trust_filter = TrustFilter(request.GET or None, queryset=Trust.objects.for_directory())
     trusts: QuerySet[Trust] = trust_filter.qs
     page = Paginator(trusts, _page_size(request)).get_page(request.GET.get("page"))
@@ -92,7 +97,7 @@ def trust_directory(request: HttpRequest) -> HttpResponse:
     )
 
 
-def trust_map(request: HttpRequest) -> HttpResponse:
+def trust_map(request: AuthenticatedHttpRequest) -> HttpResponse:
     trust_filter = TrustFilter(request.GET or None, queryset=Trust.objects.all())
     markers = selectors.map_markers(trust_filter.qs.order_by())
     return render(
@@ -107,7 +112,7 @@ def trust_map(request: HttpRequest) -> HttpResponse:
     )
 
 
-def trust_detail(request: HttpRequest, ods_code: str) -> HttpResponse:
+def trust_detail(request: AuthenticatedHttpRequest, ods_code: str) -> HttpResponse:
     try:
         summary = Trust.objects.only("pk").get(ods_code=ods_code)
     except Trust.DoesNotExist:
@@ -134,7 +139,7 @@ def trust_detail(request: HttpRequest, ods_code: str) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def trust_edit(request: HttpRequest, ods_code: str) -> HttpResponse:
+def trust_edit(request: AuthenticatedHttpRequest, ods_code: str) -> HttpResponse:
     trust = permissions.get_trust_for_edit_or_404(request.user, ods_code)
     regulated = permissions.is_regulator_or_admin(request.user)
     form = TrustProfileForm(request.POST or None, instance=trust, can_edit_regulated_fields=regulated)
@@ -148,7 +153,7 @@ def trust_edit(request: HttpRequest, ods_code: str) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def trust_culture_edit(request: HttpRequest, ods_code: str) -> HttpResponse:
+def trust_culture_edit(request: AuthenticatedHttpRequest, ods_code: str) -> HttpResponse:
     trust = permissions.get_trust_for_edit_or_404(request.user, ods_code)
     instance = CultureProfile.objects.filter(trust=trust).first()
     form = CultureProfileForm(request.POST or None, instance=instance)
@@ -160,7 +165,14 @@ def trust_culture_edit(request: HttpRequest, ods_code: str) -> HttpResponse:
 
 
 def _per_area_edit(
-    request: HttpRequest, ods_code: str, *, form_class: type, related: str, save: Any, title: str, saved: str
+    request: AuthenticatedHttpRequest,
+    ods_code: str,
+    *,
+    form_class: type[_PerAreaForm],
+    related: str,
+    save: Any,
+    title: str,
+    saved: str,
 ) -> HttpResponse:
     trust = permissions.get_trust_for_edit_or_404(request.user, ods_code)
     current = {
@@ -176,7 +188,7 @@ def _per_area_edit(
 
 
 @require_http_methods(["GET", "POST"])
-def trust_expertise_edit(request: HttpRequest, ods_code: str) -> HttpResponse:
+def trust_expertise_edit(request: AuthenticatedHttpRequest, ods_code: str) -> HttpResponse:
     return _per_area_edit(
         request,
         ods_code,
@@ -189,7 +201,7 @@ def trust_expertise_edit(request: HttpRequest, ods_code: str) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def trust_needs_edit(request: HttpRequest, ods_code: str) -> HttpResponse:
+def trust_needs_edit(request: AuthenticatedHttpRequest, ods_code: str) -> HttpResponse:
     return _per_area_edit(
         request,
         ods_code,
@@ -209,7 +221,7 @@ PEOPLE_PAGE_SIZE = 50
 SIGN_IN_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 
-def people(request: HttpRequest) -> HttpResponse:
+def people(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Regulator staff and admins: every account and invitation; an executive: their own trust's."""
     permissions.require_can_see_people(request.user)
     page = Paginator(selectors.people_visible_to(request.user), PEOPLE_PAGE_SIZE).get_page(request.GET.get("page"))
@@ -225,7 +237,7 @@ def people(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _safe_next(request: HttpRequest) -> str:
+def _safe_next(request: AuthenticatedHttpRequest) -> str:
     """Where to go after inviting (e.g. back to a call-off), if it is a page of this site."""
     target = request.POST.get("next") or request.GET.get("next") or ""
     if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
@@ -234,7 +246,7 @@ def _safe_next(request: HttpRequest) -> str:
 
 
 @require_http_methods(["GET", "POST"])
-def people_invite(request: HttpRequest) -> HttpResponse:
+def people_invite(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Invite someone by email. `?trust=<ODS>` chooses the trust (another page links here for a trust with
     no executive); an executive may name only their own trust (any other is a 404, and nothing is sent)."""
     user = request.user
@@ -246,7 +258,7 @@ def people_invite(request: HttpRequest) -> HttpResponse:
     initial: dict[str, Any] = {}
     if not permissions.is_regulator_or_admin(user):
         fixed_trust = user.trust
-        if requested_ods and requested_ods != fixed_trust.ods_code:
+        if fixed_trust is None or (requested_ods and requested_ods != fixed_trust.ods_code):
             raise Http404("No trust matches the given query.")
     elif request.method == "GET" and requested_ods:
         trust = Trust.objects.open().filter(ods_code=requested_ods).first()
@@ -289,7 +301,7 @@ def people_invite(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-def people_invitation_resend(request: HttpRequest, pk: int) -> HttpResponse:
+def people_invitation_resend(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     invitation = permissions.get_invitation_for_manage_or_404(request.user, pk)
     try:
         invitation = services.signup_invitation_resend(invitation=invitation, by=request.user)
@@ -304,7 +316,7 @@ def people_invitation_resend(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def people_invitation_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+def people_invitation_cancel(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     invitation = permissions.get_invitation_for_manage_or_404(request.user, pk)
     if request.method == "POST":
         try:
@@ -366,7 +378,7 @@ def people_signup_new_link(request: HttpRequest, token: str) -> HttpResponse:
     return redirect("people-signup", token=token)
 
 
-def account(request: HttpRequest) -> HttpResponse:
+def account(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(request, "registration/account.html")
 
 
@@ -375,7 +387,7 @@ class AccountPasswordChangeView(auth_views.PasswordChangeView):
     template_name = "registration/password_change_form.html"
     success_url = reverse_lazy("account")
 
-    def form_valid(self, form: AccountPasswordChangeForm) -> HttpResponse:
+    def form_valid(self, form: PasswordChangeForm) -> HttpResponse:
         response = super().form_valid(form)  # keeps this session signed in; other sessions are signed out
         messages.success(self.request, "Your password has been changed")
         return response
@@ -397,7 +409,7 @@ class AccountPasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     post_reset_login_backend = SIGN_IN_BACKEND
     success_url = reverse_lazy("home")
 
-    def form_valid(self, form: AccountSetPasswordForm) -> HttpResponse:
+    def form_valid(self, form: SetPasswordForm[User]) -> HttpResponse:
         response = super().form_valid(form)
         security.sign_in_failures_forget(username=form.user.get_username())
         messages.success(self.request, "Your password has been changed. You are signed in.")

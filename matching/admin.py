@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.http import HttpRequest
 
 from matching.models import BuddyCapacity, MatchRun, Veto
 
@@ -31,8 +32,10 @@ class MatchRunAdmin(admin.ModelAdmin):
     list_select_related = ["supported", "created_by"]
     readonly_fields = [field.name for field in MatchRun._meta.fields]
 
-    def has_add_permission(self, request):  # runs are only ever made by the engine
+    def has_add_permission(self, request: HttpRequest) -> bool:  # runs are only ever made by the engine
         return False
 
-    def has_change_permission(self, request, obj=None):  # the audit record is never edited
+    def has_change_permission(
+        self, request: HttpRequest, obj: MatchRun | None = None
+    ) -> bool:  # the audit record is never edited
         return False

@@ -1,4 +1,12 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from django.apps import AppConfig
+
+if TYPE_CHECKING:
+    from buddying.models import User
+    from buddying.worklist import WorkItem
 
 
 class MatchingConfig(AppConfig):
@@ -12,7 +20,7 @@ class MatchingConfig(AppConfig):
 
         demo_matching_create(seed=seed)
 
-    def worklist(self, user):  # type: ignore[no-untyped-def]
+    def worklist(self, user: User) -> list[WorkItem]:
         """Pool work waiting for this person (buddying.worklist asks every app)."""
         from matching.selectors import worklist
 

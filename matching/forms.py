@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from crispy_forms_gds.helper import FormHelper
 from crispy_forms_gds.layout import HTML, Field, Fieldset, Layout, Size, Submit
@@ -123,7 +123,8 @@ class MatchSettingsForm(GovukFormMixin, forms.Form):
         )
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if self.errors:
             return cleaned
         try:
@@ -232,7 +233,8 @@ class FrameworkForm(GovukFormMixin, forms.Form):
         return name
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         start, end = cleaned.get("term_start"), cleaned.get("term_end")
         if start and end and end < start:
             self.add_error("term_end", "The date the term ends must be the same as or after the date it starts")
@@ -283,7 +285,7 @@ class PoolApplicationForm(GovukFormMixin, forms.Form):
         super().__init__(*args, **kwargs)
         self.lots = list(framework.lots.all())
         if nominate:
-            self.fields["trust"].queryset = Trust.objects.exclude(
+            cast(forms.ModelChoiceField, self.fields["trust"]).queryset = Trust.objects.exclude(
                 improvement_status=Trust.ImprovementStatus.SPECIAL_MEASURES
             )
         else:
@@ -319,7 +321,8 @@ class PoolApplicationForm(GovukFormMixin, forms.Form):
         )
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         any_offered = False
         for area in self.lots:
             strength, evidence = cleaned.get(f"strength_{area.pk}"), (cleaned.get(f"evidence_{area.pk}") or "").strip()

@@ -140,7 +140,9 @@ class MatchRun(models.Model):
         ]
 
     def __str__(self) -> str:
-        subject = self.supported.ods_code if self.supported_id else f"{len(self.inputs.get('trusts', []))} trusts"
+        subject = (
+            self.supported.ods_code if self.supported is not None else f"{len(self.inputs.get('trusts', []))} trusts"
+        )
         return f"{self.get_kind_display()} for {subject} ({self.get_status_display().lower()})"
 
     def get_absolute_url(self) -> str:
@@ -239,7 +241,7 @@ class FeeScale(models.Model):
 
 
 class PoolApplicationQuerySet(models.QuerySet["PoolApplication"]):
-    def accredited_on(self, day) -> PoolApplicationQuerySet:  # type: ignore[no-untyped-def]
+    def accredited_on(self, day: dt.date) -> PoolApplicationQuerySet:
         """Members in the pool on `day`: accredited, not expired, in a live framework whose term covers it."""
         return self.filter(
             status=PoolApplication.Status.ACCREDITED,

@@ -6,7 +6,8 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest
+from django.http.response import HttpResponseBase
 
 from buddying.permissions import is_regulator_or_admin
 
@@ -15,9 +16,9 @@ def can_run_matching(user: Any) -> bool:
     return is_regulator_or_admin(user)
 
 
-def regulator_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def regulator_required(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if not can_run_matching(request.user):
             raise Http404("Page not found.")
         return view(request, *args, **kwargs)

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterator
+from typing import cast
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from buddying.models import ExpertiseArea
+from buddying.http import AuthenticatedHttpRequest
+from buddying.models import ExpertiseArea, Trust
 from buddying.spreadsheets import neutralise
 from matching import selectors, services
 from matching.forms import AccreditForm, FrameworkForm, PoolApplicationForm, PoolFilterForm, ReasonForm
@@ -19,7 +22,7 @@ from matching.permissions import can_apply, can_run_matching, get_application_or
 from matching.services import PoolError
 
 
-def framework_list(request: HttpRequest) -> HttpResponse:
+def framework_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     frameworks = Framework.objects.prefetch_related("lots")
     if not can_run_matching(request.user):
         frameworks = frameworks.exclude(status=Framework.Status.DRAFT)
@@ -32,7 +35,7 @@ def framework_list(request: HttpRequest) -> HttpResponse:
 
 @regulator_required
 @require_http_methods(["GET", "POST"])
-def framework_create(request: HttpRequest) -> HttpResponse:
+def framework_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = FrameworkForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -53,14 +56,15 @@ def framework_create(request: HttpRequest) -> HttpResponse:
     return render(request, "matching/pool_form.html", {"form": form, "title": "New superbuddy framework"})
 
 
-def framework_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def framework_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     framework = get_object_or_404(Framework.objects.prefetch_related("lots", "fees"), pk=pk)
     regulator = can_run_matching(request.user)
     if framework.status == Framework.Status.DRAFT and not regulator:
         raise Http404("Page not found.")
     applications = framework.applications.select_related("trust").order_by("status", "trust__name")
     if not regulator:
-        applications = applications.filter(trust_id=request.user.trust_id)
+        own = request.user.trust_id
+        applications = applications.filter(trust_id=own) if own is not None else applications.none()
     today = timezone.localdate()
     next_status = Framework.NEXT_STATUS.get(framework.status)
     return render(
@@ -81,7 +85,7 @@ def framework_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @regulator_required
 @require_http_methods(["POST"])
-def framework_advance(request: HttpRequest, pk: int) -> HttpResponse:
+def framework_advance(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     framework = get_object_or_404(Framework, pk=pk)
     try:
         framework = services.framework_advance(framework=framework, by=request.user)
@@ -93,7 +97,7 @@ def framework_advance(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def application_create(request: HttpRequest, pk: int) -> HttpResponse:
+def application_create(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     framework = get_object_or_404(Framework, pk=pk)
     if not can_apply(request.user):
         raise Http404("Page not found.")
@@ -104,7 +108,7 @@ def application_create(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             application = services.pool_application_submit(
                 framework=framework,
-                trust=data["trust"] if nominate else request.user.trust,
+                trust=data["trust"] if nominate else cast(Trust, request.user.trust),  # can_apply: an executive's own
                 by=request.user,
                 route=PoolApplication.Route.NOMINATED if nominate else PoolApplication.Route.APPLIED,
                 max_concurrent_arrangements=data["max_concurrent_arrangements"],
@@ -123,7 +127,7 @@ def application_create(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "matching/pool_form.html", {"form": form, "title": title, "framework": framework})
 
 
-def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def application_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     application = get_application_or_404(request.user, pk)
     return render(
         request,
@@ -147,7 +151,7 @@ DECISIONS = {
 
 
 @require_http_methods(["GET", "POST"])
-def application_decide(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+def application_decide(request: AuthenticatedHttpRequest, pk: int, action: str) -> HttpResponse:
     """Accredit, decline, suspend, reinstate or withdraw. Only regulator staff decide; a trust may withdraw itself."""
     application = get_application_or_404(request.user, pk)
     if action != "withdraw" and not can_run_matching(request.user):
@@ -189,7 +193,7 @@ class _Echo:
 
 
 @regulator_required
-def pool_view(request: HttpRequest, pk: int) -> HttpResponse:
+def pool_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse | StreamingHttpResponse:
     framework = get_object_or_404(Framework, pk=pk)
     filters = PoolFilterForm(request.GET or None)
     data = filters.cleaned_data if filters.is_valid() else {}
@@ -213,7 +217,7 @@ def pool_view(request: HttpRequest, pk: int) -> HttpResponse:
             *(row.area.name for row in coverage),
         ]
 
-        def rows():
+        def rows() -> Iterator[str]:
             yield writer.writerow(header)
             for member in members:
                 trust = member.application.trust

@@ -94,9 +94,9 @@ def candidate_pool(*, framework_id: int | None = None) -> PoolSnapshot:
     for trust_id, service_id in Trust.services.through.objects.values_list("trust_id", "serviceline_id"):
         services_run[trust_id].add(service_id)
     eligible = np.ones((n, a), dtype=np.bool_)
-    for column, (_pk, _slug, _name, service_id) in enumerate(areas):
+    for area_index, (_pk, _slug, _name, service_id) in enumerate(areas):
         if service_id is not None:
-            eligible[:, column] = [service_id in services_run[trust[0]] for trust in trusts]
+            eligible[:, area_index] = [service_id in services_run[trust[0]] for trust in trusts]
 
     culture = np.full((n, len(CULTURE_FIELDS)), np.nan, dtype=np.float64)
     for trust_id, *scores in CultureProfile.objects.filter(trust_id__in=row_of).values_list(

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from buddying.http import AuthenticatedHttpRequest
 from buddying.models import Trust
 from matching import selectors, services
 from matching.engine import BAND_LABELS, EngineInputError
@@ -17,13 +18,13 @@ from matching.permissions import regulator_required
 
 
 @regulator_required
-def index(request: HttpRequest) -> HttpResponse:
+def index(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(request, "matching/index.html", {"trusts": selectors.trusts_needing_support()})
 
 
 @regulator_required
 @require_http_methods(["GET", "POST"])
-def explorer(request: HttpRequest, ods_code: str) -> HttpResponse:
+def explorer(request: AuthenticatedHttpRequest, ods_code: str) -> HttpResponse:
     trust = get_object_or_404(Trust, ods_code=ods_code)
     action = request.POST.get("action", "shortlist")
     form = MatchSettingsForm(request.POST or None, with_team_size=True)
@@ -53,19 +54,22 @@ def explorer(request: HttpRequest, ods_code: str) -> HttpResponse:
 
 
 @regulator_required
-def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def run_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     run = get_object_or_404(MatchRun.objects.with_people(), pk=pk)
     context: dict[str, Any] = {"run": run}
+    # A shortlist or team is for one trust (the database checks it); a wave's results are there once it is done.
+    supported = cast(Trust, run.supported)
+    results: dict[str, Any] = run.results or {}
     if run.kind != MatchRun.Kind.WAVE:
         context["form"] = MatchSettingsForm(
             initial=MatchSettingsForm.initial_from_run(run.settings, kind=run.kind), with_team_size=True
         )
-        context["runs"] = selectors.recent_runs(trust=run.supported)
+        context["runs"] = selectors.recent_runs(trust=supported)
     if run.kind == MatchRun.Kind.SHORTLIST:
         context["map_markers"] = selectors.shortlist_markers(run)
-        ranked = run.results["ranked"]
-        values = selectors.values_statements([run.supported.ods_code, *(c["ods_code"] for c in ranked)])
-        context["supported_values"] = values.get(run.supported.ods_code, "")
+        ranked = results["ranked"]
+        values = selectors.values_statements([supported.ods_code, *(c["ods_code"] for c in ranked)])
+        context["supported_values"] = values.get(supported.ods_code, "")
         context["ranked"] = [
             {
                 **candidate,
@@ -79,13 +83,13 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
         context["method_label"] = WAVE_METHOD_LABELS.get(run.settings["method"], run.settings["method"])
     if run.kind == MatchRun.Kind.WAVE and run.status == MatchRun.Status.DONE:
         context["wave_markers"], context["wave_lines"] = selectors.wave_map(run)
-        context["allocated"] = sum(1 for allocation in run.results["allocations"] if allocation["members"])
-        context["unserved"] = _unserved(run.results)
+        context["allocated"] = sum(1 for allocation in results["allocations"] if allocation["members"])
+        context["unserved"] = _unserved(results)
     template = {
         MatchRun.Kind.SHORTLIST: "matching/run_shortlist.html",
         MatchRun.Kind.TEAM: "matching/run_team.html",
         MatchRun.Kind.WAVE: "matching/run_wave.html",
-    }[run.kind]
+    }[MatchRun.Kind(run.kind)]
     return render(request, template, context)
 
 
@@ -102,7 +106,7 @@ def _unserved(results: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 @regulator_required
-def run_status(request: HttpRequest, pk: int) -> JsonResponse:
+def run_status(request: AuthenticatedHttpRequest, pk: int) -> JsonResponse:
     run = get_object_or_404(MatchRun.objects.only("status", "progress", "error"), pk=pk)
     return JsonResponse(
         {"status": run.status, "progress": run.progress, "finished": run.is_finished, "error": run.error}
@@ -111,7 +115,7 @@ def run_status(request: HttpRequest, pk: int) -> JsonResponse:
 
 @regulator_required
 @require_POST
-def run_restart(request: HttpRequest, pk: int) -> HttpResponse:
+def run_restart(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     run = get_object_or_404(MatchRun, pk=pk, kind=MatchRun.Kind.WAVE)
     services.wave_run_restart(run=run)
     return redirect(run)
@@ -119,7 +123,7 @@ def run_restart(request: HttpRequest, pk: int) -> HttpResponse:
 
 @regulator_required
 @require_http_methods(["GET", "POST"])
-def wave(request: HttpRequest) -> HttpResponse:
+def wave(request: AuthenticatedHttpRequest) -> HttpResponse:
     candidates = selectors.trusts_needing_support()
     initial = {
         "trusts": [t.ods_code for t in candidates if t.improvement_status == Trust.ImprovementStatus.SPECIAL_MEASURES]

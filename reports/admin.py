@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
@@ -15,13 +16,13 @@ class ExportRecordAdmin(admin.ModelAdmin):
     search_fields = ["user__username"]
     date_hierarchy = "created_at"
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None):
+    def has_change_permission(self, request: HttpRequest, obj: ExportRecord | None = None) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None):
+    def has_delete_permission(self, request: HttpRequest, obj: ExportRecord | None = None) -> bool:
         # An audit trail no one can edit or delete, superusers included.
         return False
 
@@ -50,7 +51,7 @@ class ExportJobAdmin(admin.ModelAdmin):
         "started_at",
         "finished_at",
     ]
-    readonly_fields = fields
+    readonly_fields = fields  # type: ignore[assignment]  # django-stubs type `fields` as groups; these are names
 
     @admin.display(description="file")
     def file_name(self, job: ExportJob) -> str:
@@ -60,8 +61,8 @@ class ExportJobAdmin(admin.ModelAdmin):
             '{} (<a href="{}">the export\'s page</a>)', job.file.name, reverse("reports:export-job", args=[job.pk])
         )
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None):
+    def has_change_permission(self, request: HttpRequest, obj: ExportJob | None = None) -> bool:
         return False

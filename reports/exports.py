@@ -242,8 +242,8 @@ def write_xlsx(
                         style = styles[index] or date_style
                         cells.append(f'<c r="{ref}" s="{style}" t="n"><v>{_excel_serial(value)}</v></c>')
                     else:
-                        style = f' s="{styles[index]}"' if styles[index] else ""
-                        cells.append(f'<c r="{ref}"{style} t="n"><v>{value}</v></c>')
+                        style_attribute = f' s="{styles[index]}"' if styles[index] else ""
+                        cells.append(f'<c r="{ref}"{style_attribute} t="n"><v>{value}</v></c>')
                 cells.append("</row>")
                 chunk.append("".join(cells))
                 written += 1
@@ -270,7 +270,7 @@ def _allowed_roots() -> list[Path]:
     """Local folders a PDF may read from: our static files (nothing else, and never the network)."""
     roots = [Path(settings.STATIC_ROOT)]
     for entry in settings.STATICFILES_DIRS:
-        roots.append(Path(entry[1] if isinstance(entry, tuple) else entry))
+        roots.append(Path(str(entry[1] if isinstance(entry, tuple) else entry)))
     return [root.resolve() for root in roots]
 
 

@@ -48,11 +48,11 @@ class ExportsStorage(FileSystemStorage):
         super().__init__()
 
     @property
-    def base_location(self) -> str:  # type: ignore[override]
+    def base_location(self) -> str:
         return str(settings.EXPORTS_DIR)
 
     @property
-    def location(self) -> str:  # type: ignore[override]
+    def location(self) -> str:
         return os.path.abspath(self.base_location)
 
     @property

@@ -6,13 +6,14 @@ import datetime as dt
 import logging
 import os
 import secrets
-from typing import Any
+from typing import Any, cast
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from arrangements.models import ArrangementQuerySet
 from buddying import outbox
 from buddying.models import User
 from reports import exports, selectors
@@ -210,7 +211,7 @@ def _write(job: ExportJob, storage: Any, name: str) -> int:
         report_filter, valid = apply_filters(queryset, filters_from_json(job.filters))
         if not valid:
             raise ExportFailed("The filters are not valid")
-        queryset = report_filter.qs
+        queryset = cast(ArrangementQuerySet, report_filter.qs)  # the filter's queryset, narrowed
     context = selectors.Context()
     total = max(job.total_rows, 1)
     last = [0]

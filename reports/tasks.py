@@ -1,6 +1,6 @@
 """Background exports. Tasks take ids and call one service; running one twice writes the file once."""
 
-from celery import shared_task
+from celery import Task, shared_task
 from django.utils import timezone
 
 from reports import services
@@ -17,7 +17,7 @@ from reports.models import EXPORT_SOFT_TIME_LIMIT, EXPORT_TIME_LIMIT
     soft_time_limit=EXPORT_SOFT_TIME_LIMIT,
     time_limit=EXPORT_TIME_LIMIT,
 )
-def run_export(self, job_id: int) -> bool:
+def run_export(self: Task, job_id: int) -> bool:
     """Write a queued export (reports.services.export_job_execute claims it, so it runs once).
 
     A task redelivered because its worker was lost (CELERY_TASK_REJECT_ON_WORKER_LOST) finds the job still

@@ -13,7 +13,6 @@ from django.contrib import messages
 from django.http import (
     FileResponse,
     Http404,
-    HttpRequest,
     HttpResponse,
     JsonResponse,
     StreamingHttpResponse,
@@ -25,6 +24,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from arrangements import selectors as arrangement_selectors
 from arrangements.services import missing_signatures
+from buddying.http import AuthenticatedHttpRequest
 from reports import exports, permissions, selectors, services
 from reports.filters import apply_filters, filters_as_json
 from reports.models import ExportJob, ReportKind
@@ -32,14 +32,14 @@ from reports.models import ExportJob, ReportKind
 FORMATS = {ExportJob.Format.CSV, ExportJob.Format.XLSX}
 
 
-def _query_without(request: HttpRequest, *names: str) -> str:
+def _query_without(request: AuthenticatedHttpRequest, *names: str) -> str:
     params = request.GET.copy()
     for name in names:
         params.pop(name, None)
     return params.urlencode()
 
 
-def _definition_or_404(request: HttpRequest, kind: str) -> selectors.ReportDefinition:
+def _definition_or_404(request: AuthenticatedHttpRequest, kind: str) -> selectors.ReportDefinition:
     definition = selectors.report_definition(kind)
     if definition is None:
         raise Http404("Page not found.")
@@ -47,7 +47,7 @@ def _definition_or_404(request: HttpRequest, kind: str) -> selectors.ReportDefin
     return definition
 
 
-def _scoped(request: HttpRequest, definition: selectors.ReportDefinition) -> tuple[Any, Any, bool]:
+def _scoped(request: AuthenticatedHttpRequest, definition: selectors.ReportDefinition) -> tuple[Any, Any, bool]:
     """(queryset, filter or None, valid): the user's arrangements with the page's filters applied."""
     queryset = permissions.reportable_arrangements(request.user)
     if not definition.filterable:
@@ -57,7 +57,7 @@ def _scoped(request: HttpRequest, definition: selectors.ReportDefinition) -> tup
 
 
 @require_GET
-def index(request: HttpRequest) -> HttpResponse:
+def index(request: AuthenticatedHttpRequest) -> HttpResponse:
     if not permissions.can_view_reports(request.user):
         raise Http404("Page not found.")
     reports = [
@@ -77,7 +77,7 @@ def index(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def register(request: HttpRequest) -> HttpResponse:
+def register(request: AuthenticatedHttpRequest) -> HttpResponse:
     definition = _definition_or_404(request, ReportKind.REGISTER)
     queryset, report_filter, _valid = _scoped(request, definition)
     page, rows = selectors.report_page(definition, queryset, selectors.Context(), page=request.GET.get("page"))
@@ -97,7 +97,7 @@ def register(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def report(request: HttpRequest, kind: str) -> HttpResponse:
+def report(request: AuthenticatedHttpRequest, kind: str) -> HttpResponse:
     if kind == ReportKind.REGISTER:
         return redirect("reports:register")
     definition = _definition_or_404(request, kind)
@@ -121,7 +121,7 @@ def report(request: HttpRequest, kind: str) -> HttpResponse:
 
 
 @require_GET
-def export(request: HttpRequest, kind: str) -> HttpResponse:
+def export(request: AuthenticatedHttpRequest, kind: str) -> HttpResponse | StreamingHttpResponse:
     """Download a report as CSV (streamed) or XLSX; a large one is queued and the page shows its progress."""
     file_format = request.GET.get("format", "")
     if file_format not in FORMATS:
@@ -161,7 +161,7 @@ def export(request: HttpRequest, kind: str) -> HttpResponse:
 
 
 @require_GET
-def dashboard(request: HttpRequest) -> HttpResponse:
+def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
     if not permissions.can_view_reports(request.user):
         raise Http404("Page not found.")
     data = selectors.dashboard(permissions.reportable_arrangements(request.user), selectors.Context())
@@ -173,7 +173,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def pack(request: HttpRequest, pk: int) -> HttpResponse:
+def pack(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """One arrangement as a PDF for a board paper: terms, work programme, inputs and reviews."""
     arrangement = permissions.get_pack_arrangement_or_404(request.user, pk)
     detail = arrangement_selectors.arrangement_detail(arrangement=arrangement)
@@ -199,7 +199,7 @@ def pack(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_GET
-def export_job(request: HttpRequest, pk: int) -> HttpResponse:
+def export_job(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     job = permissions.get_export_job_or_404(request.user, pk)
     definition = selectors.report_definition(job.report)
     return render(
@@ -208,7 +208,7 @@ def export_job(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_GET
-def export_job_status(request: HttpRequest, pk: int) -> JsonResponse:
+def export_job_status(request: AuthenticatedHttpRequest, pk: int) -> JsonResponse:
     job = permissions.get_export_job_or_404(request.user, pk)
     return JsonResponse(
         {
@@ -224,7 +224,7 @@ def export_job_status(request: HttpRequest, pk: int) -> JsonResponse:
 
 
 @require_POST
-def export_job_restart(request: HttpRequest, pk: int) -> HttpResponse:
+def export_job_restart(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Try again: an export still waiting, one that failed, or one whose worker died (see services)."""
     job = permissions.get_export_job_or_404(request.user, pk)
     if services.export_job_restart(job=job):
@@ -235,10 +235,10 @@ def export_job_restart(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_GET
-def export_job_download(request: HttpRequest, pk: int) -> FileResponse:
+def export_job_download(request: AuthenticatedHttpRequest, pk: int) -> FileResponse:
     """The file of a finished export, to the person who asked for it only (never a public URL)."""
     job = permissions.get_export_job_or_404(request.user, pk)
-    if job.status != ExportJob.Status.DONE or not job.file or not job.file.storage.exists(job.file.name):
+    if job.status != ExportJob.Status.DONE or not job.file.name or not job.file.storage.exists(job.file.name):
         raise Http404("This export is not ready.")
     content_type = (
         "text/csv; charset=utf-8"

@@ -111,7 +111,7 @@ def object_urls(user: User) -> list[str]:
         urls.append(reverse("matching:run-detail", args=[pk]))
     codes = list(Trust.objects.order_by("ods_code").values_list("ods_code", flat=True))
     if not everything:
-        own = [user.trust.ods_code] if user.trust_id else []
+        own = [user.trust.ods_code] if user.trust is not None else []
         codes = [*own, *codes[::10]]
     for code in codes:
         urls.append(reverse("trust-detail", args=[code]))

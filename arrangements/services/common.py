@@ -20,6 +20,7 @@ from arrangements.models import (
     Status,
 )
 from arrangements.permissions import BUDDY, REGULATOR, SUPPORTED, parties_of
+from buddying.history import mark_change
 from buddying.models import ExpertiseArea, Trust, User
 from matching.models import BuddyCapacity
 
@@ -131,7 +132,7 @@ def _apply(arrangement: Arrangement, transition: Transition, *, by: User, detail
     if transition.target in CLOSED_STATUSES:
         arrangement.ended_at = now
         arrangement.next_review_due = None  # an ended arrangement has no next review (register, reminders, pages)
-    arrangement._change_reason = f"{transition.verb} by {by.username}"
+    mark_change(arrangement, reason=f"{transition.verb} by {by.username}")
     arrangement.save()
     _refresh_buddy_state(arrangement)
     title = f"Arrangement {transition.verb}"

@@ -28,6 +28,7 @@ from arrangements.services.common import (
     _require_party,
 )
 from buddying.formatting import money
+from buddying.history import mark_change
 from buddying.models import ExpertiseArea, Trust, User
 
 
@@ -54,7 +55,7 @@ def workstream_add(
             workstream = Workstream(
                 arrangement=locked, area=area, supported_lead=supported_lead, buddy_lead=buddy_lead, buddy=buddy
             )
-            workstream._history_user = by
+            mark_change(workstream, by=by)
             workstream.save()
     except IntegrityError:
         raise ArrangementError(f"There is already a {area.name.lower()} workstream") from None
@@ -103,7 +104,7 @@ def workstream_edit(
     changed = _changes(before, described(workstream))
     if not changed:
         return workstream
-    workstream._history_user = by
+    mark_change(workstream, by=by)
     try:
         with transaction.atomic():
             workstream.save()
@@ -122,9 +123,9 @@ def workstream_remove(*, workstream: Workstream, by: User) -> None:
     workstream = Workstream.objects.select_for_update(of=("self",)).select_related("area").get(pk=workstream.pk)
     milestones = list(workstream.milestones.all())
     for milestone in milestones:
-        milestone._history_user = by
+        mark_change(milestone, by=by)
         milestone.delete()
-    workstream._history_user = by
+    mark_change(workstream, by=by)
     name = workstream.area.name
     workstream.delete()
     listed = "; ".join(f"{m.title} (due {m.due_date:%-d %B %Y}, {m.get_rag_display().lower()})" for m in milestones)
@@ -141,7 +142,7 @@ def milestone_add(*, workstream: Workstream, by: User, title: str, due_date: dt.
     locked = _locked(workstream.arrangement)
     _require_party(locked, by, doing="add a milestone")
     milestone = Milestone(workstream=workstream, title=title, due_date=due_date)
-    milestone._history_user = by
+    mark_change(milestone, by=by)
     milestone.save()
     _record_event(
         locked,
@@ -184,7 +185,7 @@ def milestone_update(*, milestone: Milestone, by: User, rag: str) -> Milestone:
     if rag == was:
         return milestone
     _set_rag(milestone, rag)
-    milestone._history_user = by  # read by django-simple-history, also outside a web request
+    mark_change(milestone, by=by)
     milestone.save(update_fields=["rag", "completed_on"])
     _record_event(
         locked,
@@ -218,7 +219,7 @@ def milestone_edit(*, milestone: Milestone, by: User, title: str, due_date: dt.d
     changed = _changes(before, after)
     if not changed:
         return milestone
-    milestone._history_user = by
+    mark_change(milestone, by=by)
     milestone.save()
     _record_event(locked, title=f"Milestone changed: {milestone.title}", actor=by, description=f"Changed {changed}.")
     _tell_if_worse(locked, milestone, was=was, by=by)
@@ -233,7 +234,7 @@ def milestone_remove(*, milestone: Milestone, by: User) -> None:
     milestone = (
         Milestone.objects.select_for_update(of=("self",)).select_related("workstream__area").get(pk=milestone.pk)
     )
-    milestone._history_user = by
+    mark_change(milestone, by=by)
     title, due, rag, area = milestone.title, milestone.due_date, milestone.get_rag_display(), milestone.workstream.area
     milestone.delete()
     _record_event(
@@ -252,7 +253,7 @@ def input_record(*, arrangement: Arrangement, by: User, fields: dict[str, Any]) 
     _require_party(locked, by, doing="record an input")
     entry = Input(arrangement=locked, recorded_by=by, **fields)
     entry.full_clean()
-    entry._history_user = by
+    mark_change(entry, by=by)
     entry.save()
     kind = entry.get_kind_display()
     planned = "Planned: " if entry.is_planned else ""

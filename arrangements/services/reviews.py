@@ -3,7 +3,7 @@ and the lead buddy have (`arrangements.selectors.review_parties`). Only then doe
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -23,7 +23,8 @@ from arrangements.services.common import (
     _record_event,
     _require_party,
 )
-from buddying.models import User
+from buddying.history import mark_change
+from buddying.models import Trust, User
 
 # What a trust answers in its submission (a ReviewSubmissionForm's fields).
 SUBMISSION_FIELDS = (
@@ -66,6 +67,7 @@ def review_submit(*, arrangement: Arrangement, by: User, fields: dict[str, Any])
     locked = _locked(arrangement)
     _require_party(locked, by, doing="submit a review")
     party = _submitting_side(locked, by)
+    own_trust = cast(Trust, by.trust)  # _submitting_side found it a party
     if not locked.is_running or locked.next_review_due is None:
         raise ArrangementError("Reviews are submitted once the arrangement is active")
     due = locked.next_review_due
@@ -74,13 +76,13 @@ def review_submit(*, arrangement: Arrangement, by: User, fields: dict[str, Any])
         review=review, trust=by.trust, party=party, submitted_by=by, submitted_at=timezone.now(), **_fields(fields)
     )
     submission.full_clean(exclude=["review", "trust"])
-    submission._history_user = by  # read by django-simple-history, also outside a web request
+    mark_change(submission, by=by)
     try:
         with transaction.atomic():
             submission.save()
     except IntegrityError:
         raise ArrangementError(
-            f"{by.trust.name} has already submitted the review due {due:%-d %B %Y}: change it instead"
+            f"{own_trust.name} has already submitted the review due {due:%-d %B %Y}: change it instead"
         ) from None
     state = selectors.review_round(arrangement=locked)
     if state is not None and state.is_complete:
@@ -89,15 +91,15 @@ def review_submit(*, arrangement: Arrangement, by: User, fields: dict[str, Any])
     waiting = ", ".join(party.trust.name for party in state.waiting if party.required) if state else ""
     _record_event(
         locked,
-        title=f"Review submitted by {by.trust.name}",
+        title=f"Review submitted by {own_trust.name}",
         actor=by,
         description=f"Review due {due:%-d %B %Y}. Still to submit: {waiting or 'no one required'}.",
     )
     notifications.notify_parties(
         arrangement=locked,
         exclude=by,
-        subject=f"Review submitted by {by.trust.name}: {locked.title}",
-        body=f"{_actor_name(by)} submitted {by.trust.name}'s review due {due:%-d %B %Y}. "
+        subject=f"Review submitted by {own_trust.name}: {locked.title}",
+        body=f"{_actor_name(by)} submitted {own_trust.name}'s review due {due:%-d %B %Y}. "
         f"The review is complete once {waiting} has submitted too.",
     )
     return submission
@@ -108,7 +110,7 @@ def _review_complete(arrangement: Arrangement, *, review: Review, by: User) -> N
     recommended = {submission.outcome for submission in review.submissions.all()}
     review.outcome = next(outcome for outcome in Review.CAUTION if outcome in recommended)
     review.completed_on = timezone.localdate()
-    review._history_user = by
+    mark_change(review, by=by)
     review.save(update_fields=["outcome", "completed_on"])
     terms = arrangement.terms_versions.order_by("-version").first()
     every = terms.review_every_months if terms else 3
@@ -117,14 +119,14 @@ def _review_complete(arrangement: Arrangement, *, review: Review, by: User) -> N
     arrangement.next_review_due = next_review_due(
         started=max(start, arrangement.planned_start), every_months=every, reviews_done=done
     )
-    arrangement._change_reason = f"review completed by {by.username}'s submission"
+    mark_change(arrangement, reason=f"review completed by {by.username}'s submission")
     arrangement.save(update_fields=["next_review_due"])
     outcome = review.get_outcome_display().lower()
     _record_event(
         arrangement,
         title=f"Review complete: {outcome}",
         actor=by,
-        description=f"Review due {review.due_on:%-d %B %Y}: {by.trust.name} submitted last. "
+        description=f"Review due {review.due_on:%-d %B %Y}: {cast(Trust, by.trust).name} submitted last. "
         f"Next review due {arrangement.next_review_due:%-d %B %Y}.",
     )
     notifications.notify_parties(
@@ -155,7 +157,7 @@ def review_submission_update(*, submission: ReviewSubmission, by: User, fields: 
     submission.submitted_by = by
     submission.submitted_at = timezone.now()
     submission.full_clean(exclude=["review", "trust"])
-    submission._history_user = by
+    mark_change(submission, by=by)
     submission.save()
     _record_event(
         locked,
@@ -185,7 +187,7 @@ def review_note(*, review: Review, by: User, note: str) -> Review:
     review.regulator_note = note
     review.regulator_note_by = by
     review.regulator_note_at = timezone.now()
-    review._history_user = by
+    mark_change(review, by=by)
     review.save(update_fields=["regulator_note", "regulator_note_by", "regulator_note_at"])
     _record_event(
         locked,

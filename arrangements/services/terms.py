@@ -26,6 +26,7 @@ from arrangements.services.common import (
     _record_event,
     _refresh_buddy_state,
 )
+from buddying.history import mark_change
 from buddying.models import Trust, User
 
 TERMS_FIELDS = (
@@ -137,7 +138,7 @@ def _activate_if_signed(arrangement: Arrangement, *, by: User) -> None:
     arrangement.next_review_due = next_review_due(
         started=start, every_months=latest.review_every_months, reviews_done=0
     )
-    arrangement._change_reason = "activated: terms of reference signed by every party"
+    mark_change(arrangement, reason="activated: terms of reference signed by every party")
     arrangement.save()
     _refresh_buddy_state(arrangement)
     _record_event(

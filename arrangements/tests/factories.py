@@ -3,10 +3,10 @@ import datetime as dt
 import factory
 
 from arrangements.models import Arrangement, ArrangementBuddy
-from buddying.tests.factories import TrustFactory
+from buddying.tests.factories import ModelFactory, TrustFactory
 
 
-class ArrangementFactory(factory.django.DjangoModelFactory):
+class ArrangementFactory(ModelFactory[Arrangement]):
     class Meta:
         model = Arrangement
 
@@ -18,7 +18,7 @@ class ArrangementFactory(factory.django.DjangoModelFactory):
     planned_end = dt.date(2027, 11, 30)
 
 
-class ArrangementBuddyFactory(factory.django.DjangoModelFactory):
+class ArrangementBuddyFactory(ModelFactory[ArrangementBuddy]):
     class Meta:
         model = ArrangementBuddy
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -29,18 +29,19 @@ from arrangements.permissions import (
 )
 from arrangements.services import ArrangementError, BuddySpec
 from arrangements.views.common import TABS, _page, _pool_members_now, _service_call
+from buddying.http import AuthenticatedHttpRequest
 from buddying.models import Trust
 from matching.engine import EngineInputError
 from matching.services import fit_check
 
 
-def arrangement_list(request: HttpRequest) -> HttpResponse:
+def arrangement_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     page = Paginator(selectors.arrangement_list(user=request.user), 25).get_page(request.GET.get("page"))
     return render(request, "arrangements/list.html", {"page": page, "can_propose": can_propose(request.user)})
 
 
 @require_http_methods(["GET", "POST"])
-def propose(request: HttpRequest) -> HttpResponse:
+def propose(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Regulator staff propose an arrangement; a trust executive proposes buddies for their own trust,
     seeing the fit check (score, reasons, warnings) before submitting it for regulator agreement."""
     if not can_propose(request.user):
@@ -100,14 +101,14 @@ def propose(request: HttpRequest) -> HttpResponse:
     )
 
 
-def detail(request: HttpRequest, pk: int, tab: str = "overview") -> HttpResponse:
+def detail(request: AuthenticatedHttpRequest, pk: int, tab: str = "overview") -> HttpResponse:
     if tab not in TABS:
         raise Http404("Page not found.")
     return _page(request, get_arrangement_or_404(request.user, pk), tab)
 
 
 @require_POST
-def transition(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+def transition(request: AuthenticatedHttpRequest, pk: int, action: str) -> HttpResponse:
     arrangement = get_arrangement_or_404(request.user, pk)
     simple = {
         "agree": lambda: services.arrangement_agree(arrangement=arrangement, by=request.user),
@@ -123,7 +124,7 @@ def transition(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def agree(request: HttpRequest, pk: int) -> HttpResponse:
+def agree(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Regulator staff agree a proposal with the evidence in front: each buddy's fit check (the one the proposing
     trust was told the regulator sees too) and free capacity. A buddy with no free capacity needs the override."""
     arrangement = get_arrangement_to_agree_or_404(request.user, pk)
@@ -155,7 +156,7 @@ def agree(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def decline(request: HttpRequest, pk: int) -> HttpResponse:
+def decline(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     arrangement = get_arrangement_or_404(request.user, pk)
     form = DeclineForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -174,7 +175,7 @@ def decline(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def terminate(request: HttpRequest, pk: int) -> HttpResponse:
+def terminate(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     arrangement = get_arrangement_or_404(request.user, pk)
     form = TerminateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -197,7 +198,7 @@ def terminate(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def terms_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def terms_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     arrangement = get_arrangement_or_404(request.user, pk)
     latest = arrangement.terms_versions.order_by("-version").prefetch_related("objectives").first()
     initial = {}
@@ -233,7 +234,7 @@ def terms_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def terms_sign(request: HttpRequest, pk: int, terms_pk: int) -> HttpResponse:
+def terms_sign(request: AuthenticatedHttpRequest, pk: int, terms_pk: int) -> HttpResponse:
     arrangement = get_arrangement_or_404(request.user, pk)
     terms = get_object_or_404(TermsOfReference, pk=terms_pk, arrangement=arrangement)
     return _service_call(

@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
@@ -34,6 +34,7 @@ from arrangements.permissions import (
     get_call_off_to_manage_or_404,
 )
 from arrangements.services import ArrangementError, CallOffAlreadyOpen
+from buddying.http import AuthenticatedHttpRequest
 from buddying.models import Trust
 from matching.models import Framework, MatchRun
 
@@ -43,7 +44,7 @@ from matching.models import Framework, MatchRun
 _MAX_ID = 2**63 - 1
 
 
-def _from_query(request: HttpRequest, name: str, queryset: QuerySet) -> Any:
+def _from_query(request: AuthenticatedHttpRequest, name: str, queryset: QuerySet) -> Any:
     """The object named by `?name=<id>`, None when absent; any other value (not a number, unknown) is a 404."""
     value = request.GET.get(name, "").strip()
     if not value:
@@ -53,7 +54,7 @@ def _from_query(request: HttpRequest, name: str, queryset: QuerySet) -> Any:
     return get_object_or_404(queryset, pk=int(value))
 
 
-def _posted(request: HttpRequest) -> Any:
+def _posted(request: AuthenticatedHttpRequest) -> Any:
     """The posted data, bound even when empty (an empty POST is an answer with nothing chosen, not a blank form)."""
     return request.POST if request.method == "POST" else None
 
@@ -70,7 +71,7 @@ def _start_url(*, supported: Trust, framework: Framework, title: str, tier: str,
 
 
 @require_http_methods(["GET", "POST"])
-def call_off_new(request: HttpRequest) -> HttpResponse:
+def call_off_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Choose the trust, framework and what the support is for; find the suggested team; then invite any accredited
     member of the framework's pool, each shown with its fit check and free capacity."""
     if not can_manage_call_offs(request.user):
@@ -153,14 +154,16 @@ def call_off_new(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _new_page(request: HttpRequest, form: CallOffStartForm, *, supported: Trust | None, **extra: Any) -> HttpResponse:
+def _new_page(
+    request: AuthenticatedHttpRequest, form: CallOffStartForm, *, supported: Trust | None, **extra: Any
+) -> HttpResponse:
     if supported is None and form.is_bound and form.is_valid():
         supported = form.cleaned_data["supported"]
     return render(request, "arrangements/call_off_new.html", {"form": form, "supported": supported, **extra})
 
 
 @require_http_methods(["GET", "POST"])
-def call_off_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def call_off_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     call_off = get_call_off_or_404(request.user, pk)
     page = selectors.call_off_detail(call_off=call_off, user=request.user)
     form = RespondForm(_posted(request))
@@ -185,7 +188,7 @@ def call_off_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def invitations(request: HttpRequest) -> HttpResponse:
+def invitations(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(
         request,
         "arrangements/invitations.html",
@@ -196,7 +199,7 @@ def invitations(request: HttpRequest) -> HttpResponse:
 # What regulator staff do while a call-off waits ------------------------------------------------------------------
 
 
-def _closed(request: HttpRequest, call_off: CallOff) -> HttpResponse | None:
+def _closed(request: AuthenticatedHttpRequest, call_off: CallOff) -> HttpResponse | None:
     """A call-off that no longer waits for answers cannot change: back to its page, saying so."""
     if call_off.is_open:
         return None
@@ -205,7 +208,7 @@ def _closed(request: HttpRequest, call_off: CallOff) -> HttpResponse | None:
 
 
 def _form_page(
-    request: HttpRequest,
+    request: AuthenticatedHttpRequest,
     call_off: CallOff,
     form: Any,
     *,
@@ -227,7 +230,7 @@ def _form_page(
 
 
 @require_http_methods(["GET", "POST"])
-def call_off_invite(request: HttpRequest, pk: int) -> HttpResponse:
+def call_off_invite(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Invite more of the framework's pool members, each shown with its fit check and free capacity."""
     call_off = get_call_off_to_manage_or_404(request.user, pk)
     if closed := _closed(request, call_off):
@@ -256,7 +259,7 @@ def call_off_invite(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def call_off_reply_by(request: HttpRequest, pk: int) -> HttpResponse:
+def call_off_reply_by(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     call_off = get_call_off_to_manage_or_404(request.user, pk)
     if closed := _closed(request, call_off):
         return closed
@@ -274,7 +277,7 @@ def call_off_reply_by(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def call_off_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+def call_off_cancel(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     call_off = get_call_off_to_manage_or_404(request.user, pk)
     if closed := _closed(request, call_off):
         return closed
@@ -290,7 +293,7 @@ def call_off_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def call_off_go_ahead(request: HttpRequest, pk: int) -> HttpResponse:
+def call_off_go_ahead(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Confirm going ahead with the trusts that said yes; those yet to answer are withdrawn and told."""
     call_off = get_call_off_to_manage_or_404(request.user, pk)
     if closed := _closed(request, call_off):
@@ -308,7 +311,7 @@ def call_off_go_ahead(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def call_off_chase(request: HttpRequest, pk: int, ods_code: str) -> HttpResponse:
+def call_off_chase(request: AuthenticatedHttpRequest, pk: int, ods_code: str) -> HttpResponse:
     call_off = get_call_off_to_manage_or_404(request.user, pk)
     trust = get_call_off_party_or_404(call_off, ods_code)
     try:
@@ -321,7 +324,7 @@ def call_off_chase(request: HttpRequest, pk: int, ods_code: str) -> HttpResponse
 
 
 @require_http_methods(["GET", "POST"])
-def call_off_record_answer(request: HttpRequest, pk: int, ods_code: str) -> HttpResponse:
+def call_off_record_answer(request: AuthenticatedHttpRequest, pk: int, ods_code: str) -> HttpResponse:
     """Record an answer a trust gave by phone, on its behalf, with a note of the call."""
     call_off = get_call_off_to_manage_or_404(request.user, pk)
     if closed := _closed(request, call_off):
@@ -347,7 +350,7 @@ def call_off_record_answer(request: HttpRequest, pk: int, ods_code: str) -> Http
 
 
 @require_http_methods(["GET", "POST"])
-def call_off_withdraw(request: HttpRequest, pk: int, ods_code: str) -> HttpResponse:
+def call_off_withdraw(request: AuthenticatedHttpRequest, pk: int, ods_code: str) -> HttpResponse:
     call_off = get_call_off_to_manage_or_404(request.user, pk)
     if closed := _closed(request, call_off):
         return closed

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
@@ -19,6 +19,7 @@ from arrangements.permissions import (
     parties_of,
 )
 from arrangements.services import ArrangementError
+from buddying.http import AuthenticatedHttpRequest
 from matching.selectors import pool_member_ids
 
 TABS = ("overview", "terms", "work", "inputs", "reviews", "timeline")
@@ -28,7 +29,7 @@ def _pool_members_now() -> set[int]:
     return pool_member_ids(day=timezone.localdate())
 
 
-def _page(request: HttpRequest, arrangement: Arrangement, tab: str, **extra: Any) -> HttpResponse:
+def _page(request: AuthenticatedHttpRequest, arrangement: Arrangement, tab: str, **extra: Any) -> HttpResponse:
     context = {
         "arrangement": arrangement,
         "tab": tab,
@@ -43,7 +44,9 @@ def _page(request: HttpRequest, arrangement: Arrangement, tab: str, **extra: Any
     return render(request, f"arrangements/detail_{tab}.html", context)
 
 
-def _can_sign(request: HttpRequest, arrangement: Arrangement, terms: TermsOfReference, missing: list) -> bool:
+def _can_sign(
+    request: AuthenticatedHttpRequest, arrangement: Arrangement, terms: TermsOfReference, missing: list
+) -> bool:
     if not arrangement.is_open:
         return False
     parties = parties_of(request.user, arrangement)
@@ -54,7 +57,7 @@ def _can_sign(request: HttpRequest, arrangement: Arrangement, terms: TermsOfRefe
 
 
 def _service_call(
-    request: HttpRequest, arrangement: Arrangement, call: Callable[[], Any], success: str, tab: str
+    request: AuthenticatedHttpRequest, arrangement: Arrangement, call: Callable[[], Any], success: str, tab: str
 ) -> HttpResponse:
     try:
         call()
@@ -66,7 +69,7 @@ def _service_call(
 
 
 def _form_page(
-    request: HttpRequest,
+    request: AuthenticatedHttpRequest,
     arrangement: Arrangement,
     form: Any,
     title: str,

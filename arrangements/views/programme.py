@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
@@ -34,10 +36,12 @@ from arrangements.permissions import (
 )
 from arrangements.services import ArrangementError
 from arrangements.views.common import _form_page, _service_call
+from buddying.http import AuthenticatedHttpRequest
+from buddying.models import Trust
 
 
 @require_http_methods(["GET", "POST"])
-def workstream_add(request: HttpRequest, pk: int) -> HttpResponse:
+def workstream_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     arrangement = get_arrangement_or_404(request.user, pk)
     form = WorkstreamForm(request.POST or None, arrangement=arrangement)
     return _form_page(
@@ -52,7 +56,7 @@ def workstream_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def milestone_add(request: HttpRequest, pk: int, workstream_pk: int) -> HttpResponse:
+def milestone_add(request: AuthenticatedHttpRequest, pk: int, workstream_pk: int) -> HttpResponse:
     arrangement = get_arrangement_or_404(request.user, pk)
     workstream = get_object_or_404(Workstream, pk=workstream_pk, arrangement=arrangement)
     form = MilestoneForm(request.POST or None)
@@ -68,7 +72,7 @@ def milestone_add(request: HttpRequest, pk: int, workstream_pk: int) -> HttpResp
 
 
 @require_http_methods(["GET", "POST"])
-def input_add(request: HttpRequest, pk: int) -> HttpResponse:
+def input_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     arrangement = get_arrangement_or_404(request.user, pk)
     form = InputForm(request.POST or None)
     return _form_page(
@@ -83,7 +87,13 @@ def input_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _confirm_remove(
-    request: HttpRequest, arrangement: Arrangement, *, title: str, details: list[str], warning: str, button: str
+    request: AuthenticatedHttpRequest,
+    arrangement: Arrangement,
+    *,
+    title: str,
+    details: list[str],
+    warning: str,
+    button: str,
 ) -> HttpResponse:
     """The page that asks before removing: what goes, and a warning button that posts to the same address."""
     return render(
@@ -94,7 +104,7 @@ def _confirm_remove(
 
 
 @require_http_methods(["GET", "POST"])
-def workstream_edit(request: HttpRequest, pk: int, workstream_pk: int) -> HttpResponse:
+def workstream_edit(request: AuthenticatedHttpRequest, pk: int, workstream_pk: int) -> HttpResponse:
     arrangement = get_arrangement_or_404(request.user, pk)
     workstream = get_object_or_404(Workstream.objects.select_related("area"), pk=workstream_pk, arrangement=arrangement)
     initial = {
@@ -116,7 +126,7 @@ def workstream_edit(request: HttpRequest, pk: int, workstream_pk: int) -> HttpRe
 
 
 @require_http_methods(["GET", "POST"])
-def workstream_remove(request: HttpRequest, pk: int, workstream_pk: int) -> HttpResponse:
+def workstream_remove(request: AuthenticatedHttpRequest, pk: int, workstream_pk: int) -> HttpResponse:
     arrangement = get_arrangement_or_404(request.user, pk)
     workstream = get_object_or_404(Workstream.objects.select_related("area"), pk=workstream_pk, arrangement=arrangement)
     if request.method == "POST":
@@ -144,7 +154,7 @@ def workstream_remove(request: HttpRequest, pk: int, workstream_pk: int) -> Http
 
 
 @require_http_methods(["GET", "POST"])
-def milestone_edit(request: HttpRequest, pk: int, milestone_pk: int) -> HttpResponse:
+def milestone_edit(request: AuthenticatedHttpRequest, pk: int, milestone_pk: int) -> HttpResponse:
     arrangement = get_arrangement_or_404(request.user, pk)
     milestone = get_object_or_404(Milestone, pk=milestone_pk, workstream__arrangement=arrangement)
     initial = {"title": milestone.title, "due_date": milestone.due_date, "rag": milestone.rag}
@@ -161,7 +171,7 @@ def milestone_edit(request: HttpRequest, pk: int, milestone_pk: int) -> HttpResp
 
 
 @require_http_methods(["GET", "POST"])
-def milestone_remove(request: HttpRequest, pk: int, milestone_pk: int) -> HttpResponse:
+def milestone_remove(request: AuthenticatedHttpRequest, pk: int, milestone_pk: int) -> HttpResponse:
     arrangement = get_arrangement_or_404(request.user, pk)
     milestone = get_object_or_404(
         Milestone.objects.select_related("workstream__area"), pk=milestone_pk, workstream__arrangement=arrangement
@@ -188,7 +198,7 @@ def milestone_remove(request: HttpRequest, pk: int, milestone_pk: int) -> HttpRe
 
 
 @require_http_methods(["GET", "POST"])
-def review_add(request: HttpRequest, pk: int) -> HttpResponse:
+def review_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """A trust executive submits their own trust's review of the review now due (or changes it, if already sent)."""
     arrangement = get_arrangement_or_404(request.user, pk)
     parties = parties_of(request.user, arrangement)
@@ -201,12 +211,11 @@ def review_add(request: HttpRequest, pk: int) -> HttpResponse:
             else "Reviews are submitted once the arrangement is active",
         )
         return redirect("arrangements:tab", pk=arrangement.pk, tab="reviews")
+    own_trust = cast(Trust, request.user.trust)  # parties_of found it a party
     mine = state.party_for(request.user.trust_id)
     if mine is not None and mine.submission is not None:
         return redirect("arrangements:review-edit", pk=arrangement.pk, submission_pk=mine.submission.pk)
-    form = ReviewSubmissionForm(
-        request.POST or None, trust=request.user.trust, initial={"held_on": timezone.localdate()}
-    )
+    form = ReviewSubmissionForm(request.POST or None, trust=own_trust, initial={"held_on": timezone.localdate()})
     if request.method == "POST" and form.is_valid():
         try:
             submission = services.review_submit(arrangement=arrangement, by=request.user, fields=form.cleaned_data)
@@ -215,7 +224,7 @@ def review_add(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _submitted_message(submission))
             return redirect("arrangements:tab", pk=arrangement.pk, tab="reviews")
-    title = f"{request.user.trust.name}: review due {state.due_on:%-d %B %Y}"
+    title = f"{own_trust.name}: review due {state.due_on:%-d %B %Y}"
     return render(request, "arrangements/form.html", {"form": form, "arrangement": arrangement, "title": title})
 
 
@@ -230,7 +239,7 @@ def _submitted_message(submission: ReviewSubmission) -> str:
 
 
 @require_http_methods(["GET", "POST"])
-def review_edit(request: HttpRequest, pk: int, submission_pk: int) -> HttpResponse:
+def review_edit(request: AuthenticatedHttpRequest, pk: int, submission_pk: int) -> HttpResponse:
     """Change your own trust's submission while the review waits for the other side; another trust's is missing."""
     arrangement = get_arrangement_or_404(request.user, pk)
     submission = get_own_review_submission_or_404(request.user, arrangement, submission_pk)
@@ -260,7 +269,7 @@ def review_edit(request: HttpRequest, pk: int, submission_pk: int) -> HttpRespon
 
 
 @require_http_methods(["GET", "POST"])
-def review_note(request: HttpRequest, pk: int, review_pk: int) -> HttpResponse:
+def review_note(request: AuthenticatedHttpRequest, pk: int, review_pk: int) -> HttpResponse:
     """Regulator staff add a note to a review; to anyone else the page is missing."""
     arrangement = get_arrangement_or_404(request.user, pk)
     review = get_review_to_note_or_404(request.user, arrangement, review_pk)

@@ -25,7 +25,9 @@ def _tasks_run_when_sent(monkeypatch):
 
 
 def reset_link(message) -> str:
-    return re.search(r"http://\S+(/account/password/reset/\S+/)", message.body).group(1)
+    link = re.search(r"http://\S+(/account/password/reset/\S+/)", message.body)
+    assert link is not None, message.body
+    return link.group(1)
 
 
 # Changing your password

@@ -13,6 +13,7 @@ import re
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 import redis as redis_client
@@ -32,10 +33,11 @@ from buddying.tests.factories import RegulatorFactory
 
 def use_broker(url: str) -> None:
     # Celery caches broker connections and producers; drop them so the next publish uses `url`.
-    app.conf.broker_url = url
-    app.pool.force_close_all()
-    app._pool = None
-    app.amqp._producer_pool = None
+    celery: Any = app  # its private caches are in no stubs
+    celery.conf.broker_url = url
+    celery.pool.force_close_all()
+    celery._pool = None
+    celery.amqp._producer_pool = None
     kombu_pools.reset()
 
 

@@ -53,7 +53,9 @@ def invite(client, user, captured, **data):
 
 
 def link_in(message) -> str:
-    return re.search(r"http://\S+/people/sign-up/\S+/", message.body).group(0)
+    link = re.search(r"http://\S+/people/sign-up/\S+/", message.body)
+    assert link is not None, message.body
+    return link.group(0)
 
 
 # Inviting

@@ -148,7 +148,9 @@ class PoolScores:
     @functools.cached_property
     def covers_any(self) -> BoolArray:
         """(n,): covers at least one need at the covering strength."""
-        result: BoolArray = (self.coverage_t > 0).any(axis=0) if self.coverage_t.shape[0] else np.zeros(len(self), bool)
+        result: BoolArray = (
+            np.asarray((self.coverage_t > 0).any(axis=0)) if self.coverage_t.shape[0] else np.zeros(len(self), bool)
+        )
         return result
 
     @functools.cached_property
@@ -367,7 +369,7 @@ def _prepare_culture(culture: FloatArray) -> tuple[FloatArray, BoolArray, BoolAr
     n, dims = culture.shape
     if dims == 0:
         return np.zeros((0, n)), np.zeros(n, bool), np.zeros(n, bool), np.full(n, np.nan)
-    has_profile = np.isfinite(culture).all(axis=1)
+    has_profile = np.asarray(np.isfinite(culture).all(axis=1))  # an array, never numpy's scalar bool, for the stubs
     filled = np.where(has_profile[:, None], culture, 0.0)
     level = filled.mean(axis=1)
     centred = filled - level[:, None]

@@ -191,7 +191,11 @@ def serve_first(scored: Sequence[_Scored], prep: PreparedPool) -> tuple[list[lis
     order = sorted(range(len(scored)), key=lambda t: (not scored[t].trust.in_special_measures, t))
     options: list[list[int]] = []
     for item in scored:
-        rows = np.flatnonzero((item.values.max(axis=1) > 0) & (prep.slots > 0)) if item.values.shape[1] else []
+        rows = (
+            np.flatnonzero((item.values.max(axis=1) > 0) & (prep.slots > 0))
+            if item.values.shape[1]
+            else np.zeros(0, np.intp)
+        )
         rows = np.asarray(rows, dtype=np.intp)
         ranking = np.lexsort((prep.ods_rank[rows], -item.values[rows].sum(axis=1))) if rows.size else rows
         options.append(rows[ranking].tolist())

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Iterable
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -9,7 +11,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from buddying.formfields import upper_first
-from buddying.models import Trust, User
+from buddying.history import mark_change
+from buddying.models import ExpertiseArea, Trust, User
 from buddying.notifications import notify
 from matching.models import (
     BuddyCapacity,
@@ -65,7 +68,9 @@ def _sync_capacity_from(application: PoolApplication) -> None:
 
 
 @transaction.atomic
-def framework_create(*, by: User, name: str, term_start, term_end, lots, fees: dict[str, Any]) -> Framework:  # type: ignore[no-untyped-def]
+def framework_create(
+    *, by: User, name: str, term_start: dt.date, term_end: dt.date, lots: Iterable[ExpertiseArea], fees: dict[str, Any]
+) -> Framework:
     if term_end < term_start:
         raise PoolError("The date the term ends must be the same as or after the date it starts", field="term_end")
     taken = PoolError(f"A framework called {name} already exists: choose another name", field="name")
@@ -100,8 +105,7 @@ def framework_advance(*, framework: Framework, by: User) -> Framework:
             "Create a new framework for a new term"
         )
     locked.status = target
-    locked._history_user = by  # read by django-simple-history: who moved it on, and when
-    locked._change_reason = f"Moved to {locked.get_status_display().lower()}"
+    mark_change(locked, by=by, reason=f"Moved to {locked.get_status_display().lower()}")  # who moved it on, and when
     locked.save(update_fields=["status"])
     return locked
 

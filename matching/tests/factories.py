@@ -1,10 +1,10 @@
 import factory
 
-from buddying.tests.factories import TrustFactory
+from buddying.tests.factories import ModelFactory, TrustFactory
 from matching.models import BuddyCapacity, Veto
 
 
-class BuddyCapacityFactory(factory.django.DjangoModelFactory):
+class BuddyCapacityFactory(ModelFactory[BuddyCapacity]):
     class Meta:
         model = BuddyCapacity
         django_get_or_create = ("trust",)
@@ -16,7 +16,7 @@ class BuddyCapacityFactory(factory.django.DjangoModelFactory):
     staff_days_committed = 0
 
 
-class VetoFactory(factory.django.DjangoModelFactory):
+class VetoFactory(ModelFactory[Veto]):
     class Meta:
         model = Veto
 

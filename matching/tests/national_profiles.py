@@ -460,7 +460,8 @@ def problems(path: Path = GEOJSON_PATH) -> list[str]:
     for p in ALL_PROFILES:
         if p.ods_code not in trusts:
             found.append(f"{p.ods_code} is not in {path.name}")
-        for item in (*p.needs, *p.expertise):
+        areas_named: tuple[Need | Strength, ...] = (*p.needs, *p.expertise)
+        for item in areas_named:
             if item.area not in EXPERTISE_AREAS:
                 found.append(f"{p.ods_code}: unknown area {item.area}")
         for s in p.expertise:

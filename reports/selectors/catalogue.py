@@ -480,6 +480,7 @@ def agreement_stats(queryset: QuerySet[Arrangement]) -> dict[str, Any]:
         .order_by()
         .values_list("needs_recorded_at", "agreed_at")
         .iterator(chunk_size=CHUNK_SIZE)
+        if needs is not None and agreed is not None  # as filtered: tells the type checker
     ]
     if not days:
         return {"count": 0, "median": None, "mean": None, "shortest": None, "longest": None}
@@ -616,7 +617,11 @@ def outcomes_table(queryset: QuerySet[Arrangement], context: Context) -> list[tu
     )
     for row in arrangements:
         for when, status in exits[row["supported_id"]]:
-            if row["started_at"] <= when and (row["ended_at"] is None or when <= row["ended_at"]):
+            if (
+                row["started_at"] is not None
+                and row["started_at"] <= when
+                and (row["ended_at"] is None or when <= row["ended_at"])
+            ):
                 table.append(
                     (
                         row["supported__name"],

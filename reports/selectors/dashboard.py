@@ -71,7 +71,7 @@ MAP_LINES_LIMIT = 2000
 
 def active_map(
     queryset: QuerySet[Arrangement], *, limit: int = MAP_LINES_LIMIT
-) -> tuple[list[dict[str, Any]], list[list[list[float]]], bool]:
+) -> tuple[list[dict[str, Any]], list[list[list[float | None]]], bool]:
     """Markers for supported trusts (red) and buddies (green) of active arrangements, a line per pair (one query).
 
     Returns (markers, lines, more): `more` says there were more than `limit` pairs, and only `limit` are drawn.
@@ -106,7 +106,7 @@ def active_map(
     return list(markers.values()), lines, more
 
 
-def _marker(code: str, name: str, lat: float, lng: float, role: str, colour: str) -> dict[str, Any]:
+def _marker(code: str, name: str, lat: float | None, lng: float | None, role: str, colour: str) -> dict[str, Any]:
     return {
         "ods_code": code,
         "name": name,

@@ -3,12 +3,15 @@
 import csv
 import datetime as dt
 import io
+from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
+from openpyxl.worksheet.worksheet import Worksheet
 from pypdf import PdfReader
 
 from reports import selectors, services
@@ -50,7 +53,7 @@ def csv_rows(response) -> list[list[str]]:
 
 
 def xlsx_rows(response) -> list[tuple]:
-    return list(load_workbook(io.BytesIO(content(response))).active.iter_rows(values_only=True))
+    return xlsx_rows_from(content(response))
 
 
 @pytest.mark.parametrize("who", PEOPLE)
@@ -122,7 +125,9 @@ def test_an_executive_gets_no_row_of_another_trust_in_any_format(client, executi
 
 
 def xlsx_rows_from(data: bytes) -> list[tuple]:
-    return list(load_workbook(io.BytesIO(data)).active.iter_rows(values_only=True))
+    sheet = load_workbook(io.BytesIO(data)).active
+    assert isinstance(sheet, Worksheet)
+    return list(sheet.iter_rows(values_only=True))
 
 
 # Scoping in every report and every format. For each report, the columns compared, and the rows the regulator
@@ -162,8 +167,8 @@ def expected_rows(kind: str, who: str, p: dict) -> list[tuple]:
     if kind == "time-to-agreement":
         return [(a, 42)] if own else [(c, 21), (a, 42)]
     if kind == "outcomes":
-        rows = [] if own else [("RB2", dt.date(2027, 2, 1), b)]
-        return [*rows, ("RA1", dt.date(2027, 4, 1), a)]
+        other_trust: list[tuple] = [] if own else [("RB2", dt.date(2027, 2, 1), b)]
+        return [*other_trust, ("RA1", dt.date(2027, 4, 1), a)]
     raise AssertionError(kind)
 
 
@@ -193,7 +198,9 @@ def rows_in(client, kind: str, how: str, settings) -> list[tuple]:
     indexes = [definition.keys.index(key) for key in SCOPE_COLUMNS[kind]]
     if how == "page":
         url = reverse("reports:register") if kind == "register" else reverse("reports:report", kwargs={"kind": kind})
-        table = [[row[key] for key in definition.keys] for row in client.get(url).context["rows"]]
+        table: Sequence[Sequence[Any]] = [
+            [row[key] for key in definition.keys] for row in client.get(url).context["rows"]
+        ]
     else:
         file_format = how.removeprefix("queued-")
         settings.REPORTS_ASYNC_ROWS = 0 if how.startswith("queued-") else 5000

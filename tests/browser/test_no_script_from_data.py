@@ -117,7 +117,7 @@ def _make(model: type[models.Model], **given: object) -> models.Model:
         elif field.choices:
             values[field.name] = field.choices[0][0]
         elif isinstance(field, models.ForeignKey):
-            values[field.name] = field.related_model.objects.order_by("pk").first()
+            values[field.name] = field.related_model._default_manager.order_by("pk").first()
         elif isinstance(field, models.DateTimeField):
             values[field.name] = timezone.now()
         elif isinstance(field, models.DateField):
@@ -128,7 +128,7 @@ def _make(model: type[models.Model], **given: object) -> models.Model:
             values[field.name] = 3  # within every 1-to-5 rating and a plausible count
         elif isinstance(field, (models.CharField, models.TextField)):
             values[field.name] = "x"
-    return model.objects.create(**values)
+    return model._default_manager.create(**values)
 
 
 def _payload_everywhere() -> int:
@@ -137,7 +137,9 @@ def _payload_everywhere() -> int:
     for model in _our_models():
         for field in _free_text_fields(model):
             text = PAYLOAD if field.max_length is None or field.max_length >= len(PAYLOAD) + 8 else SHORT_PAYLOAD
-            model.objects.update(**{field.name: Concat(models.Value(text + " #"), Cast("pk", models.CharField()))})
+            model._default_manager.update(
+                **{field.name: Concat(models.Value(text + " #"), Cast("pk", models.CharField()))}
+            )
             columns += 1
     return columns
 

@@ -29,7 +29,9 @@ def _emails_sent_at_once(monkeypatch):
 
 
 def path_of_link_in(message, pattern: str) -> str:
-    return re.search(r"http://[^/\s]+(" + pattern + r")", message.body).group(1)
+    link = re.search(r"http://[^/\s]+(" + pattern + r")", message.body)
+    assert link is not None, message.body
+    return link.group(1)
 
 
 def test_a_regulator_invites_an_executive_who_signs_up_from_the_email_and_lands_signed_in(page, new_page):

@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.core.management.base import CommandError, CommandParser
 
 from buddying.management.base import ServiceCommand
@@ -22,7 +24,7 @@ class Command(ServiceCommand):
         parser.add_argument("--method", choices=WAVE_METHODS, default="coverage", help="default %(default)s")
         add_settings_arguments(parser)
 
-    def handle(self, *args: object, **options: object) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         settings = settings_from_options(options)
         codes = [str(code).upper() for code in options["ods_codes"]]
         if len(set(codes)) != len(codes):
@@ -48,7 +50,7 @@ class Command(ServiceCommand):
         if options["json"]:
             self.stdout.write(run_json(run))
             return
-        results = run.results
+        results: dict[str, Any] = run.results or {}  # a finished run's: never None here
         self.stdout.write(f"Wave allocation (run {run.pk}, {results['method']}, {results['elapsed_ms']:.0f} ms)")
         self.stdout.write(
             f"Served {results['served']} of {len(results['allocations'])} "

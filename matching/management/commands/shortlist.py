@@ -23,7 +23,7 @@ class Command(ServiceCommand):
         parser.add_argument("-k", "--top", type=int, default=10, help="how many to rank (default %(default)s)")
         add_settings_arguments(parser)
 
-    def handle(self, *args: object, **options: object) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         settings = settings_from_options(options)
         trust = Trust.objects.filter(ods_code=str(options["ods_code"]).upper()).first()
         if trust is None:
@@ -37,7 +37,7 @@ class Command(ServiceCommand):
         if options["json"]:
             self.stdout.write(run_json(run))
             return
-        results = run.results
+        results: dict[str, Any] = run.results or {}  # a finished run's: never None here
         for warning in results["warnings"]:
             self.stdout.write(f"Warning: {warning}")
         self.stdout.write(

@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.core.management.base import CommandError, CommandParser
 
 from buddying.management.base import ServiceCommand
@@ -22,7 +24,7 @@ class Command(ServiceCommand):
         parser.add_argument("--no-exact", action="store_true", help="skip the exact solver (heuristic only)")
         add_settings_arguments(parser)
 
-    def handle(self, *args: object, **options: object) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         settings = settings_from_options(options)
         trust = Trust.objects.filter(ods_code=str(options["ods_code"]).upper()).first()
         if trust is None:
@@ -41,7 +43,7 @@ class Command(ServiceCommand):
         if options["json"]:
             self.stdout.write(run_json(run))
             return
-        results = run.results
+        results: dict[str, Any] = run.results or {}  # a finished run's: never None here
         team = results["exact"] or results["heuristic"]
         self.stdout.write(f"Team for {trust} (run {run.pk}): covers {team['coverage'] * 100:.0f}% of prioritised needs")
         for member in team["members"]:
