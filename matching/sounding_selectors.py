@@ -105,6 +105,12 @@ class SoundingSummary:
         return None if scale is None else self.fees_asked_total - scale
 
     @property
+    def fees_difference_size(self) -> Decimal | None:
+        """How far the fees asked are from the scale, whichever way (the page says "more" or "less")."""
+        difference = self.fees_difference
+        return None if difference is None else abs(difference)
+
+    @property
     def places_without_fee(self) -> int:
         """Places offered by a yes or a maybe that needs no fee (none, or a first refusal)."""
         return sum(
