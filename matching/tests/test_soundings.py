@@ -2,6 +2,7 @@
 would take; the trusts' executives answer until the sounding closes; the summary counts and costs the answers."""
 
 import datetime as dt
+import io
 from decimal import Decimal
 
 import pytest
@@ -10,7 +11,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from buddying.models import Notification, OutboxMessage, Region, Trust
+from buddying.models import Notification, OutboxMessage, Region, Trust, User
 from buddying.notifications import notification_emails_send
 from buddying.tests.factories import ExecutiveFactory, TrustFactory
 from buddying.worklist import worklist_for
@@ -427,3 +428,16 @@ def test_the_summary_and_the_lists_run_the_same_queries_whatever_the_number_of_a
     with django_assert_num_queries(EXECUTIVE_LIST_QUERIES):
         response = client.get(reverse("matching:sounding-list"))
     assert len(response.context["responses"]) == 2
+
+
+def test_the_demo_has_an_open_sounding_with_a_few_answers_of_each_kind(client):
+    from django.core.management import call_command
+
+    call_command("seed_demo", stdout=io.StringIO())
+    sounding = Sounding.objects.get()
+    assert sounding.is_open and sounding.framework.status == "draft"
+    answers = set(sounding.responses.exclude(willingness="").values_list("willingness", "incentive"))
+    assert {("yes", "fee"), ("maybe", "acquisition-first-refusal"), ("no", "")} <= answers
+    assert sounding.responses.filter(willingness="").exists()
+    client.force_login(User.objects.get(username="regulator"))
+    assert "The cost of the incentives asked for" in client.get(sounding.get_absolute_url()).content.decode()
