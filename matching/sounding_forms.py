@@ -98,7 +98,7 @@ class SoundingAnswerForm(GovukFormMixin, forms.Form):
     )
     max_concurrent_arrangements = forms.IntegerField(
         label="Most trusts you could support at once",
-        help_text="If yes or maybe. Count every tier of support together, as your declared buddy capacity does",
+        help_text="Count every tier of support together, as your declared buddy capacity does",
         min_value=1,
         max_value=20,
         required=False,
@@ -108,14 +108,13 @@ class SoundingAnswerForm(GovukFormMixin, forms.Form):
         label="Areas of expertise you would offer",
         queryset=Framework.objects.none(),
         required=False,
-        help_text="If yes or maybe. Select all that apply",
+        help_text="Select all that apply",
     )
     incentive = forms.ChoiceField(
         label="Incentive your trust would need",
         choices=SoundingIncentive.choices,
         widget=forms.RadioSelect,
         required=False,
-        help_text="If yes or maybe",
     )
     fee_amount = forms.DecimalField(
         label="Annual fee you would need for each trust you support (£)",

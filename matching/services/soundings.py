@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from simple_history.utils import bulk_create_with_history
 
 from buddying.models import ExpertiseArea, Trust, User
 from buddying.notifications import notify
@@ -77,7 +78,13 @@ def sounding_open(
     )
     sounding._history_user = by  # type: ignore[attr-defined]  # read by django-simple-history
     sounding.save()
-    SoundingResponse.objects.bulk_create(SoundingResponse(sounding=sounding, trust_id=pk) for pk in sorted(asked))
+    # With history, so the audit trail starts with who asked each trust (a plain bulk_create writes none).
+    bulk_create_with_history(
+        [SoundingResponse(sounding=sounding, trust_id=pk) for pk in sorted(asked)],
+        SoundingResponse,
+        default_user=by,
+        default_change_reason="Asked",
+    )
     executives = User.objects.filter(role=User.Role.TRUST_EXECUTIVE, trust_id__in=list(asked), is_active=True).order_by(
         "pk"
     )
@@ -139,7 +146,8 @@ def sounding_answer_problems(
 
 
 def _lock_open(sounding: Sounding) -> Sounding:
-    locked = Sounding.objects.select_for_update().select_related("framework").get(pk=sounding.pk)
+    # Lock the sounding's row only (of=self): answers and the close queue on it, the framework is left free.
+    locked = Sounding.objects.select_for_update(of=("self",)).select_related("framework").get(pk=sounding.pk)
     if not locked.is_open:
         raise SoundingError(f"{locked.title} is closed: answers can no longer change")
     return locked

@@ -132,8 +132,15 @@ def test_an_executive_answers_and_may_change_the_answer_until_the_sounding_close
         max_concurrent_arrangements=1,
     )
     assert (changed.willingness, changed.incentive, changed.fee_amount) == ("maybe", "acquisition-first-refusal", None)
-    reasons = list(changed.history.order_by("history_date").values_list("history_change_reason", "history_user"))
-    assert reasons[1:] == [("Answered", executive.pk), ("Changed the answer", executive.pk)]
+    # The history keeps who asked, who answered and who changed the answer (a change of areas is a record too).
+    history = list(changed.history.order_by("history_date", "history_id"))
+    assert (history[0].history_type, history[0].history_user, history[0].willingness) == ("+", regulator, "")
+    assert ("Answered", executive, "yes") in [(h.history_change_reason, h.history_user, h.willingness) for h in history]
+    assert (history[-1].history_change_reason, history[-1].history_user, history[-1].willingness) == (
+        "Changed the answer",
+        executive,
+        "maybe",
+    )
     sounding_close(sounding=sounding, by=regulator)
     with pytest.raises(SoundingError, match="closed"):
         answer(sounding, own_trust, executive, willingness="no", reason="Board said no")
