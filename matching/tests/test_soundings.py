@@ -318,6 +318,25 @@ def test_who_sees_what(client, persona, sounding, who, summary, answer_form, clo
     assert client.post(reverse("matching:sounding-close", args=[sounding.pk])).status_code == close
 
 
+@pytest.mark.parametrize(
+    ("who", "all_soundings", "framework_soundings"),
+    [
+        ("anonymous", 302, 302),
+        ("regulator", 200, 200),
+        ("admin", 200, 200),
+        ("executive", 200, 404),
+        ("other_executive", 200, 404),
+    ],
+)
+def test_who_sees_the_lists(client, persona, sounding, who, all_soundings, framework_soundings):
+    user = persona[who]
+    if user is not None:
+        client.force_login(user)
+    assert client.get(reverse("matching:sounding-list")).status_code == all_soundings
+    framework_list = reverse("matching:framework-soundings", args=[sounding.framework_id])
+    assert client.get(framework_list).status_code == framework_soundings
+
+
 def test_an_executive_of_a_trust_not_asked_gets_404_for_the_sounding(client, framework, regulator, own_trust):
     sounding = sounding_open(framework=framework, by=regulator, title="Join?", trusts=[own_trust])
     outsider = ExecutiveFactory(trust=TrustFactory())
