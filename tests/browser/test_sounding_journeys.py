@@ -6,6 +6,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from buddying.models import Region
@@ -53,7 +54,7 @@ def test_a_regulator_sounds_out_two_trusts_and_the_summary_counts_and_costs_thei
     assert_accessible(rosa)
     rosa.get_by_label("Oxford Example NHS Foundation Trust").check()
     rosa.get_by_label("Southampton Example NHS Foundation Trust").check()
-    reply_by = dt.date.today() + dt.timedelta(days=14)
+    reply_by = timezone.localdate() + dt.timedelta(days=14)
     group = rosa.get_by_role("group", name="Reply by (optional)")
     group.get_by_label("Day").fill(str(reply_by.day))
     group.get_by_label("Month").fill(str(reply_by.month))
@@ -112,7 +113,8 @@ def test_a_regulator_sounds_out_two_trusts_and_the_summary_counts_and_costs_thei
     expect(by_region.get_by_role("row", name="South West")).to_have_text("South West010001")
     expect(rosa.locator("#fee-totals")).to_have_text("Total£600,000£500,000")
     expect(rosa.locator("#fee-comparison")).to_have_text(
-        "Fees asked come to £600,000 a year, £100,000 more than the £500,000 the fee scale would pay for the same places."
+        "Fees asked come to £600,000 a year, £100,000 more than the £500,000 the fee scale would pay for the "
+        "same places."
     )
     expect(
         rosa.locator("#first-refusals").get_by_role("row", name="Southampton Example NHS Foundation Trust")
