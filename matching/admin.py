@@ -1,7 +1,8 @@
 from django.contrib import admin
 from django.http import HttpRequest
+from simple_history.admin import SimpleHistoryAdmin
 
-from matching.models import BuddyCapacity, MatchRun, Veto
+from matching.models import BuddyCapacity, MatchRun, Sounding, SoundingResponse, Veto
 
 
 @admin.register(BuddyCapacity)
@@ -38,4 +39,33 @@ class MatchRunAdmin(admin.ModelAdmin):
     def has_change_permission(
         self, request: HttpRequest, obj: MatchRun | None = None
     ) -> bool:  # the audit record is never edited
+        return False
+
+
+@admin.register(Sounding)
+class SoundingAdmin(SimpleHistoryAdmin):
+    """Read-only: soundings change through their pages (matching.sounding_views); the history shows who did what."""
+
+    list_display = ["title", "framework", "tier", "status", "reply_by", "created_by", "created_at"]
+    list_filter = ["status", "tier"]
+    list_select_related = ["framework", "created_by"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(SoundingResponse)
+class SoundingResponseAdmin(SimpleHistoryAdmin):
+    list_display = ["trust", "sounding", "willingness", "max_concurrent_arrangements", "incentive", "fee_amount"]
+    list_filter = ["willingness", "incentive"]
+    list_select_related = ["trust", "sounding"]
+    search_fields = ["trust__name", "trust__ods_code"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False

@@ -21,7 +21,8 @@ class MatchingConfig(AppConfig):
         demo_matching_create(seed=seed)
 
     def worklist(self, user: User) -> list[WorkItem]:
-        """Pool work waiting for this person (buddying.worklist asks every app)."""
+        """Pool work and soundings waiting for this person (buddying.worklist asks every app)."""
+        from matching import sounding_selectors
         from matching.selectors import worklist
 
-        return worklist(user)
+        return [*worklist(user), *sounding_selectors.worklist(user)]

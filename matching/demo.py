@@ -8,8 +8,18 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from buddying.models import ExpertiseArea, Trust
-from matching.models import BuddyCapacity, FeeScale, Framework, OfferedExpertise, PoolApplication, PoolDecision, Veto
+from buddying.models import ExpertiseArea, Trust, User
+from matching.models import (
+    BuddyCapacity,
+    FeeScale,
+    Framework,
+    OfferedExpertise,
+    PoolApplication,
+    PoolDecision,
+    SoundingIncentive,
+    Veto,
+)
+from matching.services.soundings import sounding_open, strong_trusts
 
 
 def demo_matching_create(*, seed: int) -> None:
@@ -40,6 +50,7 @@ def demo_matching_create(*, seed: int) -> None:
         and not capacity.trust.is_challenged
     ]
     _demo_framework(rng, strong_capacities)
+    _demo_sounding(rng)
     challenged = [trust for trust in trusts if trust.improvement_status == Trust.ImprovementStatus.SPECIAL_MEASURES]
     strong_trusts = [trust for trust in trusts if trust.cqc_rating == Trust.CqcRating.OUTSTANDING]
     for supported in challenged[:3]:
@@ -91,3 +102,51 @@ def _demo_framework(rng: random.Random, capacities: list[BuddyCapacity]) -> None
         PoolDecision.objects.create(application=application, action="submitted")
         if roll < 0.45:
             PoolDecision.objects.create(application=application, action="accredited", reason="Strong evidence")
+
+
+def _demo_sounding(rng: random.Random) -> None:
+    """The next framework, still a draft, with a sounding open: the strong trusts of two regions asked, a few have
+    answered (yes with a fee, maybe with first refusal on an acquisition, no), the rest have still to."""
+    regulator = User.objects.filter(role=User.Role.REGULATOR).order_by("pk").first()
+    if regulator is None:
+        return
+    today = timezone.localdate()
+    framework = Framework.objects.create(
+        name="Superbuddy framework 2029 to 2032",
+        term_start=today + dt.timedelta(days=3 * 365 + 1),
+        term_end=today + dt.timedelta(days=6 * 365),
+        created_by=regulator,
+    )
+    framework.lots.set(ExpertiseArea.objects.all())
+    FeeScale.objects.bulk_create(
+        FeeScale(framework=framework, tier=tier, annual_fee=Decimal(fee))
+        for tier, fee in (("light-touch", 0), ("targeted", 45_000), ("intensive", 130_000), ("superbuddy", 320_000))
+    )
+    asked = [trust for trust in strong_trusts() if trust.region in {"london", "south-east", "midlands"}]
+    sounding = sounding_open(
+        framework=framework,
+        by=regulator,
+        title="Would your trust be a superbuddy from 2029?",
+        message="We would like to know, before we procure the next framework, what it would take.",
+        reply_by=today + dt.timedelta(days=21),
+        trusts=asked,
+    )
+    areas = list(framework.lots.all())
+    answers = [
+        ("yes", SoundingIncentive.FEE, Decimal(280_000), "We would need to backfill two executive posts."),
+        ("yes", SoundingIncentive.NONE, None, "We are all part of the NHS."),
+        ("maybe", SoundingIncentive.ACQUISITION_FIRST_REFUSAL, None, "Only with a route to a merger."),
+        ("maybe", SoundingIncentive.FEE, Decimal(350_000), "Our board would need the full cost covered."),
+        ("maybe", SoundingIncentive.CHAIN_FIRST_REFUSAL, None, "We are building a group model."),
+        ("no", "", None, "Our own recovery plan comes first this year."),
+    ]
+    now = timezone.now()
+    responses = list(sounding.responses.select_related("trust").order_by("trust__ods_code"))
+    for response, (willingness, incentive, fee, reason) in zip(responses, answers, strict=False):
+        offering = willingness != "no"
+        response.willingness, response.incentive, response.fee_amount = willingness, incentive, fee
+        response.max_concurrent_arrangements = rng.choice([1, 2, 2, 3]) if offering else None
+        response.reason, response.answered_at = reason, now
+        response.save()
+        if offering:
+            response.areas.set(rng.sample(areas, k=min(2, len(areas))))

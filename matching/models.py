@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -12,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from buddying.history import HistoryKeepingQuerySet
 from buddying.models import Trust
 
 
@@ -374,3 +376,179 @@ class PoolDecision(models.Model):
         return (
             f"{self.get_action_display()}: {self.application.trust.ods_code} ({timezone.localtime(self.at):%d %b %Y})"
         )
+
+
+# Soundings before procurement ---------------------------------------------------------------------------------
+
+
+class SoundingIncentive(models.TextChoices):
+    """What a strong trust says it would need to put management time into a trust it has no strategic interest in
+    (the regulator's "big challenge"): one enumeration for the answer form, the constraints and the summary."""
+
+    NONE = "none", "No incentive: we would help as part of the NHS"
+    FEE = "fee", "A fee"
+    ACQUISITION_FIRST_REFUSAL = "acquisition-first-refusal", "First refusal on acquiring the supported trust"
+    CHAIN_FIRST_REFUSAL = "chain-first-refusal", "First refusal on forming a chain with the supported trust"
+
+
+class SoundingWillingness(models.TextChoices):
+    YES = "yes", "Yes"
+    MAYBE = "maybe", "Maybe"
+    NO = "no", "No"
+
+
+class SoundingStatus(models.TextChoices):
+    OPEN = "open", "Open for answers"
+    CLOSED = "closed", "Closed"
+
+
+class SoundingQuerySet(HistoryKeepingQuerySet["Sounding"]):
+    def open(self) -> SoundingQuerySet:
+        return self.filter(status=Sounding.Status.OPEN)
+
+    def asking(self, trust_id: int) -> SoundingQuerySet:
+        """Soundings that asked this trust: the only ones its executives may see."""
+        return self.filter(responses__trust_id=trust_id)
+
+
+class Sounding(models.Model):
+    """Before procurement, regulator staff sound out strong trusts about a framework: would they join, with what
+    capacity and expertise, and what incentive would they need. Each trust asked has one `SoundingResponse`, blank
+    until it answers; it may change its answer until regulator staff close the sounding."""
+
+    Status = SoundingStatus
+
+    framework = models.ForeignKey(Framework, on_delete=models.PROTECT, related_name="soundings")
+    title = models.CharField(max_length=200)
+    message = models.TextField("what the regulator asks", blank=True)
+    # The tier of support being sounded out: a fee asked is compared with the framework's fee for it.
+    tier = models.CharField(max_length=30, choices=CommitmentTier.choices, default=CommitmentTier.SUPERBUDDY)
+    # A Europe/London date, shown to trusts; answers are still accepted after it until the sounding closes.
+    reply_by = models.DateField(null=True, blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.OPEN)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = SoundingQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=SoundingStatus.values), name="sounding_status_valid"),
+            models.CheckConstraint(condition=Q(tier__in=CommitmentTier.values), name="sounding_tier_valid"),
+            models.CheckConstraint(
+                condition=Q(status="open", closed_at__isnull=True) | Q(status="closed", closed_at__isnull=False),
+                name="sounding_closed_has_time",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.get_status_display().lower()})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("matching:sounding-detail", kwargs={"pk": self.pk})
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == self.Status.OPEN
+
+    def is_overdue(self, today: dt.date) -> bool:
+        return self.is_open and self.reply_by is not None and today > self.reply_by
+
+
+class SoundingResponse(models.Model):
+    """One trust asked in a sounding, and its answer (blank `willingness` until it answers).
+
+    A yes or a maybe says how many trusts the trust could support at once (as BuddyCapacity counts places), the
+    expertise it would offer and the incentive it would need; a no needs only a reason."""
+
+    Willingness = SoundingWillingness
+    Incentive = SoundingIncentive
+
+    # Answers that offer support: they carry capacity, areas and an incentive.
+    OFFERING = (SoundingWillingness.YES, SoundingWillingness.MAYBE)
+
+    sounding = models.ForeignKey(Sounding, on_delete=models.CASCADE, related_name="responses")
+    trust = models.ForeignKey(Trust, on_delete=models.PROTECT, related_name="sounding_responses")
+    willingness = models.CharField(max_length=10, choices=SoundingWillingness.choices, blank=True)
+    max_concurrent_arrangements = models.PositiveSmallIntegerField(
+        "most trusts it could support at once",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(20)],
+    )
+    areas = models.ManyToManyField("buddying.ExpertiseArea", blank=True, related_name="+")
+    incentive = models.CharField(max_length=30, choices=SoundingIncentive.choices, blank=True)
+    # A year, for each trust supported: the unit of the framework's fee scale.
+    fee_amount = models.DecimalField(
+        "annual fee for each trust supported", max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    reason = models.TextField(blank=True)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    objects = HistoryKeepingQuerySet.as_manager()
+    # Every answer and change of answer, with who made it (the areas are recorded with it).
+    history = HistoricalRecords(m2m_fields=[areas])
+
+    class Meta:
+        ordering = ["trust__name"]
+        constraints = [
+            models.UniqueConstraint(fields=["sounding", "trust"], name="sounding_asks_a_trust_once"),
+            models.CheckConstraint(
+                condition=Q(willingness__in=[*SoundingWillingness.values, ""]), name="sounding_willingness_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(incentive__in=[*SoundingIncentive.values, ""]), name="sounding_incentive_valid"
+            ),
+            # A fee amount, more than nothing, exactly when the incentive is a fee.
+            models.CheckConstraint(
+                condition=Q(incentive=SoundingIncentive.FEE, fee_amount__isnull=False, fee_amount__gt=0)
+                | (~Q(incentive=SoundingIncentive.FEE) & Q(fee_amount__isnull=True)),
+                name="sounding_fee_amount_iff_fee",
+            ),
+            # A yes or a maybe says its capacity and incentive; a no or no answer yet carries neither.
+            models.CheckConstraint(
+                condition=(
+                    Q(willingness__in=[SoundingWillingness.YES, SoundingWillingness.MAYBE])
+                    & Q(max_concurrent_arrangements__isnull=False)
+                    & ~Q(incentive="")
+                )
+                | (
+                    Q(willingness__in=[SoundingWillingness.NO, ""])
+                    & Q(max_concurrent_arrangements__isnull=True)
+                    & Q(incentive="")
+                ),
+                name="sounding_offer_has_capacity_and_incentive",
+            ),
+            models.CheckConstraint(
+                condition=Q(willingness="", answered_at__isnull=True)
+                | (~Q(willingness="") & Q(answered_at__isnull=False)),
+                name="sounding_answer_has_time",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        answer = self.get_willingness_display().lower() if self.willingness else "no answer yet"
+        return f"{self.trust.name} in {self.sounding.title}: {answer}"
+
+    def get_absolute_url(self) -> str:
+        return self.sounding.get_absolute_url()
+
+    @property
+    def is_answered(self) -> bool:
+        return bool(self.willingness)
+
+    @property
+    def fee_total(self) -> Decimal | None:
+        """The fee asked for the whole capacity offered, a year."""
+        if self.fee_amount is None or self.max_concurrent_arrangements is None:
+            return None
+        return self.fee_amount * self.max_concurrent_arrangements

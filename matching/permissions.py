@@ -43,3 +43,36 @@ def get_application_or_404(user: Any, pk: int) -> Any:
 def can_apply(user: Any) -> bool:
     """Executives apply for their own trust; regulator staff nominate any trust."""
     return can_run_matching(user) or (getattr(user, "is_trust_executive", False) and user.trust_id is not None)
+
+
+# Soundings before procurement: regulator staff open, close and read the summary; a trust executive sees and
+# answers only the soundings that asked their own trust (any other is reported missing).
+
+
+def can_manage_soundings(user: Any) -> bool:
+    return can_run_matching(user)
+
+
+def can_answer_sounding(user: Any, response: Any) -> bool:
+    """An executive of the trust asked; regulator staff read answers but never give one for a trust."""
+    return bool(
+        getattr(user, "is_authenticated", False)
+        and getattr(user, "is_trust_executive", False)
+        and user.trust_id is not None
+        and user.trust_id == response.trust_id
+    )
+
+
+def get_sounding_response_or_404(user: Any, sounding_pk: int) -> Any:
+    """The user's own trust's place in a sounding: only for an executive of a trust the sounding asked."""
+    from django.shortcuts import get_object_or_404
+
+    from matching.models import SoundingResponse
+
+    if not getattr(user, "is_trust_executive", False) or user.trust_id is None:
+        raise Http404("Page not found.")
+    return get_object_or_404(
+        SoundingResponse.objects.select_related("sounding__framework", "trust").prefetch_related("areas"),
+        sounding_id=sounding_pk,
+        trust_id=user.trust_id,
+    )

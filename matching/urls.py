@@ -1,6 +1,6 @@
 from django.urls import path
 
-from matching import pool_views, views
+from matching import pool_views, sounding_views, views
 
 app_name = "matching"
 
@@ -19,4 +19,11 @@ urlpatterns = [
     path("frameworks/<int:pk>/pool/", pool_views.pool_view, name="pool"),
     path("applications/<int:pk>/", pool_views.application_detail, name="application-detail"),
     path("applications/<int:pk>/<str:action>/", pool_views.application_decide, name="application-decide"),
+    # Soundings before procurement (matching.sounding_views).
+    path("soundings/", sounding_views.sounding_list, name="sounding-list"),
+    path("frameworks/<int:framework_pk>/soundings/", sounding_views.sounding_list, name="framework-soundings"),
+    path("frameworks/<int:framework_pk>/soundings/new/", sounding_views.sounding_create, name="sounding-create"),
+    path("soundings/<int:pk>/", sounding_views.sounding_detail, name="sounding-detail"),
+    path("soundings/<int:pk>/answer/", sounding_views.sounding_answer_view, name="sounding-answer"),
+    path("soundings/<int:pk>/close/", sounding_views.sounding_close_view, name="sounding-close"),
 ]

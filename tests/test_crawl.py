@@ -21,7 +21,7 @@ from django.urls import reverse
 
 from arrangements.models import Arrangement, CallOff
 from buddying.models import Trust, User
-from matching.models import Framework, MatchRun, PoolApplication
+from matching.models import Framework, MatchRun, PoolApplication, Sounding
 from reports.models import ExportJob, ReportKind
 
 pytestmark = pytest.mark.django_db
@@ -109,6 +109,12 @@ def object_urls(user: User) -> list[str]:
         ]
     for pk in MatchRun.objects.values_list("pk", flat=True):
         urls.append(reverse("matching:run-detail", args=[pk]))
+    for pk in Sounding.objects.values_list("pk", flat=True):
+        urls += [
+            reverse("matching:sounding-detail", args=[pk]),
+            reverse("matching:sounding-answer", args=[pk]),
+            f"/admin/matching/sounding/{pk}/change/",
+        ]
     codes = list(Trust.objects.order_by("ods_code").values_list("ods_code", flat=True))
     if not everything:
         own = [user.trust.ods_code] if user.trust is not None else []

@@ -415,8 +415,9 @@ def test_the_home_page_counts_open_trusts_and_links_to_those_with_no_type(client
     TrustFactory(trust_type="", closed_on="2024-03-31")
     TrustFactory()
     client.force_login(regulator)
-    # session, user, the counts, the worklist (one count per kind of work, whatever the numbers), unread notifications
-    with django_assert_num_queries(11):
+    # session, user, the counts, the worklist (one count per kind of work, whatever the numbers, soundings open
+    # included), unread notifications
+    with django_assert_num_queries(12):
         response = client.get(reverse("home"))
     assert response.context["summary"]["trusts"] == 2
     assert response.context["summary"]["type_not_known"] == 1
