@@ -50,10 +50,10 @@ class SoundingAdmin(SimpleHistoryAdmin):
     list_filter = ["status", "tier"]
     list_select_related = ["framework", "created_by"]
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None):
+    def has_change_permission(self, request: HttpRequest, obj: object | None = None) -> bool:
         return False
 
 
@@ -64,8 +64,8 @@ class SoundingResponseAdmin(SimpleHistoryAdmin):
     list_select_related = ["trust", "sounding"]
     search_fields = ["trust__name", "trust__ods_code"]
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None):
+    def has_change_permission(self, request: HttpRequest, obj: object | None = None) -> bool:
         return False

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from crispy_forms_gds.helper import FormHelper
 from crispy_forms_gds.layout import HTML, Field, Layout, Size, Submit
@@ -45,7 +45,7 @@ class SoundingForm(GovukFormMixin, forms.Form):
         self.strong = strong_trusts()
         fees = {fee.tier: fee.annual_fee for fee in framework.fees.all()}
         # The tiers the framework's fee scale prices, so a fee asked can be set against the scale.
-        self.fields["tier"].choices = [
+        cast(forms.ChoiceField, self.fields["tier"]).choices = [
             (tier, f"{label} (fee scale: {money(fees[tier])} a year for each trust supported)")
             for tier, label in CommitmentTier.choices
             if tier in fees
@@ -53,7 +53,7 @@ class SoundingForm(GovukFormMixin, forms.Form):
         self.fields["tier"].initial = (
             CommitmentTier.SUPERBUDDY if not fees or CommitmentTier.SUPERBUDDY in fees else next(iter(fees))
         )
-        self.fields["audience"].choices = [
+        cast(forms.ChoiceField, self.fields["audience"]).choices = [
             (
                 self.ALL_STRONG,
                 f"All open strong trusts ({len(self.strong)}): rated good or outstanding, not in need "
@@ -62,7 +62,7 @@ class SoundingForm(GovukFormMixin, forms.Form):
             (self.SELECTED, "Only the trusts I select"),
         ]
         self.fields["audience"].initial = self.ALL_STRONG
-        self.fields["trusts"].queryset = (
+        cast(forms.ModelMultipleChoiceField, self.fields["trusts"]).queryset = (
             Trust.objects.open().exclude(improvement_status=Trust.ImprovementStatus.SPECIAL_MEASURES).order_by("name")
         )
         self.fields["title"].initial = f"Would you join {framework.name}?"
@@ -78,7 +78,8 @@ class SoundingForm(GovukFormMixin, forms.Form):
         )
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if cleaned.get("audience") == self.SELECTED and not cleaned.get("trusts") and "trusts" not in self.errors:
             self.add_error("trusts", "Select at least one trust to ask")
         return cleaned
@@ -142,7 +143,7 @@ class SoundingAnswerForm(GovukFormMixin, forms.Form):
     def __init__(self, *args: Any, response: SoundingResponse, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.lots = list(response.sounding.framework.lots.all())
-        self.fields["areas"].queryset = response.sounding.framework.lots.all()
+        cast(forms.ModelMultipleChoiceField, self.fields["areas"]).queryset = response.sounding.framework.lots.all()
         self.helper = FormHelper()
         self.helper.layout = Layout(
             Field.radios("willingness", legend_size=Size.MEDIUM, inline=True),
@@ -156,7 +157,8 @@ class SoundingAnswerForm(GovukFormMixin, forms.Form):
         )
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if self.errors:
             return cleaned
         for field, message in sounding_answer_problems(

@@ -32,6 +32,8 @@ def soundings_for_regulator(*, framework: Framework | None = None) -> QuerySet[S
 
 def soundings_for_executive(user: User) -> QuerySet[SoundingResponse]:
     """The executive's own trust's place in every sounding that asked it, open ones first: one query."""
+    if user.trust_id is None:
+        return SoundingResponse.objects.none()
     return (
         SoundingResponse.objects.filter(trust_id=user.trust_id)
         .select_related("sounding__framework")

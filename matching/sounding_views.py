@@ -6,11 +6,12 @@ from __future__ import annotations
 import csv
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
+from buddying.http import AuthenticatedHttpRequest
 from buddying.spreadsheets import neutralise
 from matching import sounding_selectors
 from matching.models import Framework, Sounding
@@ -19,7 +20,7 @@ from matching.services.soundings import SoundingError, sounding_answer, sounding
 from matching.sounding_forms import SoundingAnswerForm, SoundingForm
 
 
-def sounding_list(request: HttpRequest, framework_pk: int | None = None) -> HttpResponse:
+def sounding_list(request: AuthenticatedHttpRequest, framework_pk: int | None = None) -> HttpResponse:
     """Regulator staff: every sounding (or one framework's). An executive: the soundings that asked their trust."""
     framework = None
     if can_manage_soundings(request.user):
@@ -41,7 +42,7 @@ def sounding_list(request: HttpRequest, framework_pk: int | None = None) -> Http
 
 @regulator_required
 @require_http_methods(["GET", "POST"])
-def sounding_create(request: HttpRequest, framework_pk: int) -> HttpResponse:
+def sounding_create(request: AuthenticatedHttpRequest, framework_pk: int) -> HttpResponse:
     framework = get_object_or_404(Framework.objects.prefetch_related("fees"), pk=framework_pk)
     if framework.status == Framework.Status.EXPIRED:
         raise Http404("Page not found.")
@@ -71,7 +72,7 @@ def sounding_create(request: HttpRequest, framework_pk: int) -> HttpResponse:
     )
 
 
-def sounding_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def sounding_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Regulator staff: the summary. An executive of a trust asked: their trust's answer. Anyone else: 404."""
     if can_manage_soundings(request.user):
         sounding = get_object_or_404(Sounding.objects.select_related("framework", "closed_by", "created_by"), pk=pk)
@@ -88,7 +89,7 @@ def sounding_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def sounding_answer_view(request: HttpRequest, pk: int) -> HttpResponse:
+def sounding_answer_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     response = get_sounding_response_or_404(request.user, pk)
     if not response.sounding.is_open:
         messages.error(request, "This sounding is closed: your answer can no longer change")
@@ -123,7 +124,7 @@ def sounding_answer_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @regulator_required
 @require_POST
-def sounding_close_view(request: HttpRequest, pk: int) -> HttpResponse:
+def sounding_close_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     sounding = get_object_or_404(Sounding, pk=pk)
     try:
         sounding = sounding_close(sounding=sounding, by=request.user)
