@@ -1,0 +1,234 @@
+"""Pool readiness and recruitment: runs recorded and repeatable, pages for regulator staff only, invitations
+answered by the invited trust's executive alone."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+
+from buddying.models import Notification, OutboxMessage, Region, Trust
+from buddying.tasks import send_notification_emails
+from buddying.tests.factories import (
+    ExecutiveFactory,
+    ImprovementNeedFactory,
+    RegulatorFactory,
+    TrustExpertiseFactory,
+    TrustFactory,
+)
+from matching import readiness_selectors
+from matching.models import MatchRun, RecruitmentInvitation
+from matching.services import framework_advance, framework_create, pool_application_accredit, pool_application_submit
+from matching.services import readiness as readiness_services
+from matching.tasks import run_pool_simulation
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def live_pool(registry, areas, regulator):
+    """Oxford accredited (finance 5, one place); three London trusts at risk needing finance or maternity;
+    Southampton (maternity 5) and Newcastle (finance 5, too far) strong and outside the pool."""
+    framework = framework_create(
+        by=regulator,
+        name="Superbuddy framework 2027",
+        term_start=dt.date(2026, 1, 1),
+        term_end=dt.date(2029, 12, 31),
+        lots=[areas["finance"], areas["maternity"]],
+        fees={},
+    )
+    framework = framework_advance(framework=framework, by=regulator)
+    oxford = registry["oxford"]
+    oxford.buddy_capacity.max_concurrent_arrangements = 1
+    oxford.buddy_capacity.save()
+    application = pool_application_submit(
+        framework=framework,
+        trust=oxford,
+        by=regulator,
+        route="nominated",
+        max_concurrent_arrangements=1,
+        senior_staff_days_per_month=Decimal(6),
+        max_travel_minutes=240,
+        incentive="no-fee",
+        services=[],
+        offered=[(areas["finance"], 5, "Strong finance")],
+    )
+    pool_application_accredit(application=application, by=regulator, until=dt.date(2029, 1, 1))
+    while framework.status != "live":
+        framework = framework_advance(framework=framework, by=regulator)
+    for n, area in enumerate(["finance", "maternity", "maternity"]):
+        trust = TrustFactory(
+            ods_code=f"RK{n}", name=f"At Risk {n} NHS Trust", oversight_segment=3, latitude=51.5 + n / 100
+        )
+        ImprovementNeedFactory(trust=trust, area=areas[area], priority=3)
+    for key in ("southampton", "newcastle"):
+        registry[key].oversight_segment = 1
+        registry[key].cqc_rating = Trust.CqcRating.OUTSTANDING
+        registry[key].region = Region.SOUTH_EAST if key == "southampton" else Region.NORTH_EAST_YORKSHIRE
+        registry[key].save()
+    TrustExpertiseFactory(trust=registry["newcastle"], area=areas["maternity"], strength=5)
+    return framework
+
+
+def test_the_trusts_at_risk_are_segments_3_to_5_and_recovery_but_not_those_already_in_special_measures(live_pool):
+    TrustFactory(ods_code="RQ1", improvement_status="recovery", improvement_status_since="2025-01-01")
+    TrustFactory(ods_code="RQ2", oversight_segment=5)
+    codes = [item.trust.ods_code for item in readiness_selectors.at_risk_trusts()]
+    assert codes == ["RK0", "RK1", "RK2", "RQ1", "RQ2"]  # RS9 is in special measures already
+
+
+def test_a_readiness_run_records_its_inputs_and_seed_and_gives_shares_with_standard_errors(live_pool, regulator):
+    run = readiness_services.readiness_run_create(
+        framework=live_pool, by=regulator, sizes=(1, 3), draws=30, seed=42, run_now=True
+    )
+    assert run.status == MatchRun.Status.DONE
+    assert run.settings["seed"] == 42
+    assert run.inputs["at_risk"] == ["RK0", "RK1", "RK2"]
+    sizes = {size["size"]: size for size in run.results["sizes"]}
+    # The pool has one finance buddy and no maternity one: only the finance trust can be served well.
+    assert sizes[3]["served_well"]["estimate"] == pytest.approx(1 / 3)
+    assert sizes[3]["served_well"]["se"] == 0.0  # every draw of 3 is the same 3 trusts
+    assert sizes[1]["served_well"]["se"] > 0
+    assert [area["name"] for area in run.results["runs_out_first"]] == ["Maternity"]
+    again = readiness_services.readiness_run_create(
+        framework=live_pool, by=regulator, sizes=(1, 3), draws=30, seed=42, run_now=True
+    )
+    assert again.results == run.results
+    assert str(run) == "Pool readiness for the pool (done)"
+    assert run.get_absolute_url() == reverse("matching:readiness-detail", args=[run.pk])
+
+
+def test_a_readiness_run_from_the_pool_page_is_queued_through_the_outbox_and_run_by_the_task(
+    client, live_pool, regulator, django_capture_on_commit_callbacks
+):
+    client.force_login(regulator)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("matching:readiness-start", args=[live_pool.pk]), {"draws": 20, "seed": 7})
+    run = MatchRun.objects.get(kind=MatchRun.Kind.READINESS)
+    assert response.url == run.get_absolute_url()
+    assert run.status == MatchRun.Status.PENDING
+    message = OutboxMessage.objects.get(task_name=run_pool_simulation.name)
+    assert message.args == [run.pk]
+    assert run_pool_simulation(run.pk) is True  # what the worker does with it (test_tasks runs a real worker)
+    assert run_pool_simulation(run.pk) is False  # delivered twice: runs once
+    run.refresh_from_db()
+    assert run.status == MatchRun.Status.DONE
+    page = client.get(run.get_absolute_url())
+    assert "How many the pool would serve well" in page.content.decode()
+    pool_page = client.get(reverse("matching:pool", args=[live_pool.pk])).content.decode()
+    assert 'id="readiness-summary"' in pool_page and "Maternity" in pool_page
+    dashboard = client.get(reverse("reports:dashboard")).content.decode()
+    assert "Readiness for more trusts in special measures" in dashboard
+
+
+def test_bad_readiness_settings_are_refused_naming_the_field(client, live_pool, regulator):
+    client.force_login(regulator)
+    response = client.post(reverse("matching:readiness-start", args=[live_pool.pk]), {"draws": 1}, follow=True)
+    assert "number of scenarios" in response.content.decode().lower()
+    assert not MatchRun.objects.filter(kind=MatchRun.Kind.READINESS).exists()
+
+
+@pytest.mark.parametrize(
+    ("who", "status"), [("anonymous", 302), ("regulator", 200), ("executive", 404), ("admin", 200)]
+)
+def test_only_regulator_staff_see_readiness_runs(client, live_pool, regulator, who, status, executive, admin_user):
+    run = readiness_services.readiness_run_create(
+        framework=live_pool, by=regulator, sizes=(2,), draws=5, seed=1, run_now=True
+    )
+    users = {"regulator": regulator, "executive": executive, "admin": admin_user}
+    if who in users:
+        client.force_login(users[who])
+    assert client.get(run.get_absolute_url()).status_code == status
+    response = client.post(reverse("matching:readiness-start", args=[live_pool.pk]), {"draws": 5})
+    assert response.status_code == (302 if who in {"anonymous", "regulator", "admin"} else 404)
+
+
+def test_recruitment_ranks_strong_trusts_by_their_gain_on_the_same_scenarios(live_pool, regulator):
+    readiness = readiness_services.readiness_run_create(
+        framework=live_pool, by=regulator, sizes=(1, 3), draws=30, seed=3, run_now=True
+    )
+    run = readiness_services.recruitment_run_create(readiness=readiness, by=regulator, run_now=True)
+    assert run.status == MatchRun.Status.DONE, run.error
+    candidates = run.results["candidates"]
+    assert [c["ods_code"] for c in candidates] == ["RX2", "RX3"]
+    southampton, newcastle = candidates
+    assert southampton["gain"]["estimate"] > 0
+    assert newcastle["gain"]["estimate"] == 0  # too far from the London trusts at risk
+    assert any("maternity (5/5)" in reason for reason in southampton["reasons"])
+    assert run.results["baseline"]["estimate"] == readiness.results["readiness"]["estimate"]
+
+
+def test_an_invited_executive_accepts_and_goes_to_the_application_form(
+    client, live_pool, regulator, registry, django_capture_on_commit_callbacks
+):
+    readiness = readiness_services.readiness_run_create(
+        framework=live_pool, by=regulator, sizes=(3,), draws=5, seed=3, run_now=True
+    )
+    run = readiness_services.recruitment_run_create(readiness=readiness, by=regulator, run_now=True)
+    sue = ExecutiveFactory(username="sue", trust=registry["southampton"], email="sue@example.nhs.uk")
+    outsider = ExecutiveFactory(username="olly", trust=registry["oxford"])
+    client.force_login(regulator)
+    page = client.get(reverse("matching:recruitment-invite", args=[run.pk, "RX2"]))
+    assert "Strong where the pool runs out first" in page.content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("matching:recruitment-invite", args=[run.pk, "RX2"]), {"why": "Maternity"})
+    invitation = RecruitmentInvitation.objects.get()
+    assert response.url == invitation.get_absolute_url()
+    assert Notification.objects.filter(recipient=sue, url=invitation.get_absolute_url()).exists()
+    # The email goes out from the notification task, queued through the outbox (run here as the worker would).
+    (queued,) = OutboxMessage.objects.filter(task_name=send_notification_emails.name)
+    send_notification_emails(*queued.args)
+    assert [message.to for message in mail.outbox if "Invitation to apply" in message.subject] == [[sue.email]]
+    again = client.post(reverse("matching:recruitment-invite", args=[run.pk, "RX2"]), {"why": "Again"})
+    assert "already has an invitation waiting" in again.content.decode()
+
+    client.force_login(outsider)
+    assert client.get(invitation.get_absolute_url()).status_code == 404
+    assert client.post(reverse("matching:recruitment-accept", args=[invitation.pk])).status_code == 404
+
+    client.force_login(sue)
+    assert "Accept and apply" in client.get(invitation.get_absolute_url()).content.decode()
+    response = client.post(reverse("matching:recruitment-accept", args=[invitation.pk]))
+    assert response.url == reverse("matching:application-create", args=[live_pool.pk])
+    invitation.refresh_from_db()
+    assert invitation.status == RecruitmentInvitation.Status.ACCEPTED and invitation.answered_by == sue
+    assert Notification.objects.filter(recipient=regulator, subject__contains="accepted").exists()
+
+
+def test_declining_needs_a_reason_which_regulator_staff_then_read(client, live_pool, regulator, registry):
+    invitation = readiness_services.recruitment_invitation_send(
+        framework=live_pool, trust=registry["southampton"], by=regulator, why="Maternity cover in London"
+    )
+    sue = ExecutiveFactory(username="sue", trust=registry["southampton"])
+    client.force_login(sue)
+    url = reverse("matching:recruitment-decline", args=[invitation.pk])
+    assert "Enter the reason" in client.post(url, {"reason": ""}).content.decode()
+    client.post(url, {"reason": "No spare senior staff this year"})
+    client.force_login(regulator)
+    page = client.get(invitation.get_absolute_url()).content.decode()
+    assert "No spare senior staff this year" in page and "Declined" in page
+    assert "Accept and apply" not in page
+
+
+def test_the_pool_page_query_count_does_not_grow_with_readiness_runs(
+    client, live_pool, regulator, django_assert_max_num_queries
+):
+    for seed in range(3):
+        readiness_services.readiness_run_create(
+            framework=live_pool, by=regulator, sizes=(2,), draws=3, seed=seed, run_now=True
+        )
+    client.force_login(RegulatorFactory())
+    with django_assert_max_num_queries(12):
+        assert client.get(reverse("matching:pool", args=[live_pool.pk])).status_code == 200
+
+
+def test_invitation_and_run_strings(live_pool, regulator, registry):
+    invitation = readiness_services.recruitment_invitation_send(
+        framework=live_pool, trust=registry["southampton"], by=regulator, why="Maternity"
+    )
+    assert str(invitation) == (
+        "Southampton Example NHS Foundation Trust invited to Superbuddy framework 2027 (waiting for an answer)"
+    )
