@@ -55,6 +55,8 @@ def explorer(request: HttpRequest, ods_code: str) -> HttpResponse:
 @regulator_required
 def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
     run = get_object_or_404(MatchRun.objects.with_people(), pk=pk)
+    if run.kind in MatchRun.POOL_KINDS:  # readiness and recruitment have their own page (matching.readiness_views)
+        return redirect(run)
     context: dict[str, Any] = {"run": run}
     if run.kind != MatchRun.Kind.WAVE:
         context["form"] = MatchSettingsForm(
