@@ -13,7 +13,7 @@ from matching import readiness_selectors
 from matching.engine import EngineInputError
 from matching.forms import ReasonForm
 from matching.models import Framework, MatchRun, RecruitmentInvitation
-from matching.permissions import can_run_matching, regulator_required
+from matching.permissions import can_answer_invitation, get_recruitment_invitation_or_404, regulator_required
 from matching.readiness_forms import InvitationForm, ReadinessForm
 from matching.services import readiness as services
 
@@ -112,32 +112,15 @@ def invitation_create(request: HttpRequest, pk: int, ods_code: str) -> HttpRespo
     )
 
 
-def _invitation_or_404(request: HttpRequest, pk: int) -> RecruitmentInvitation:
-    """Regulator staff see every invitation; a trust executive only their own trust's (anyone else: 404)."""
-    invitation = get_object_or_404(
-        RecruitmentInvitation.objects.select_related("trust", "framework", "sent_by", "answered_by"), pk=pk
-    )
-    user = request.user
-    if can_run_matching(user):
-        return invitation
-    if getattr(user, "is_trust_executive", False) and user.trust_id == invitation.trust_id:
-        return invitation
-    raise Http404("Page not found.")
-
-
-def _may_answer(request: HttpRequest, invitation: RecruitmentInvitation) -> bool:
-    user = request.user
-    return bool(getattr(user, "is_trust_executive", False) and user.trust_id == invitation.trust_id)
-
-
 def invitation_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    invitation = _invitation_or_404(request, pk)
+    invitation = get_recruitment_invitation_or_404(request.user, pk)
     return render(
         request,
         "matching/recruitment_invitation.html",
         {
             "invitation": invitation,
-            "may_answer": _may_answer(request, invitation) and invitation.status == RecruitmentInvitation.Status.SENT,
+            "may_answer": can_answer_invitation(request.user, invitation)
+            and invitation.status == RecruitmentInvitation.Status.SENT,
             "application_url": services.application_url(invitation),
         },
     )
@@ -145,8 +128,8 @@ def invitation_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def invitation_accept(request: HttpRequest, pk: int) -> HttpResponse:
-    invitation = _invitation_or_404(request, pk)
-    if not _may_answer(request, invitation):
+    invitation = get_recruitment_invitation_or_404(request.user, pk)
+    if not can_answer_invitation(request.user, invitation):
         raise Http404("Page not found.")
     try:
         services.recruitment_invitation_accept(invitation=invitation, by=request.user)
@@ -159,8 +142,8 @@ def invitation_accept(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def invitation_decline(request: HttpRequest, pk: int) -> HttpResponse:
-    invitation = _invitation_or_404(request, pk)
-    if not _may_answer(request, invitation):
+    invitation = get_recruitment_invitation_or_404(request.user, pk)
+    if not can_answer_invitation(request.user, invitation):
         raise Http404("Page not found.")
     form = ReasonForm(request.POST or None, submit="Decline the invitation")
     if request.method == "POST" and form.is_valid():
