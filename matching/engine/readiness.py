@@ -27,6 +27,7 @@ import itertools
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -171,7 +172,7 @@ def pool_members_only(pool: CandidatePool, *, also: Sequence[str] = ()) -> Candi
         keep |= np.isin(pool.ods_codes, list(also))
     rows = np.flatnonzero(keep)
     n = len(pool)
-    changes = {}
+    changes: dict[str, Any] = {}
     for field in dataclasses.fields(pool):
         value = getattr(pool, field.name)
         if isinstance(value, np.ndarray) and value.shape[:1] == (n,):
