@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import pytest
 from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from buddying.models import Notification, OutboxMessage
 from buddying.tasks import send_notification_emails
 from buddying.tests.factories import (
     ExecutiveFactory,
-    RegulatorFactory,
     TrustFactory,
 )
 from matching import readiness_selectors
@@ -168,16 +169,55 @@ def test_declining_needs_a_reason_which_regulator_staff_then_read(client, live_p
     assert "Accept and apply" not in page
 
 
-def test_the_pool_page_query_count_does_not_grow_with_readiness_runs(
-    client, live_pool, regulator, django_assert_max_num_queries
-):
-    for seed in range(3):
+def test_the_pool_page_and_dashboard_query_counts_do_not_grow_with_readiness_runs(client, live_pool, regulator):
+    client.force_login(regulator)
+    pages = [reverse("matching:pool", args=[live_pool.pk]), reverse("reports:dashboard")]
+
+    def counts() -> list[int]:
+        found = []
+        for url in pages:
+            with CaptureQueriesContext(connection) as queries:
+                assert client.get(url).status_code == 200
+            found.append(len(queries))
+        return found
+
+    readiness_services.readiness_run_create(
+        framework=live_pool, by=regulator, sizes=(2,), draws=3, seed=0, run_now=True
+    )
+    one = counts()
+    for seed in range(1, 4):
         readiness_services.readiness_run_create(
             framework=live_pool, by=regulator, sizes=(2,), draws=3, seed=seed, run_now=True
         )
-    client.force_login(RegulatorFactory())
-    with django_assert_max_num_queries(12):
-        assert client.get(reverse("matching:pool", args=[live_pool.pk])).status_code == 200
+    assert counts() == one
+
+
+@pytest.mark.parametrize(
+    ("who", "see", "answer"),
+    [
+        ("anonymous", 302, 302),
+        ("regulator", 200, 404),
+        ("admin", 200, 404),
+        ("invited executive", 200, 200),
+        ("other executive", 404, 404),
+    ],
+)
+def test_an_invitation_is_seen_by_regulator_staff_and_the_invited_trust_and_answered_by_its_executive_only(
+    client, live_pool, regulator, registry, admin_user, who, see, answer
+):
+    invitation = readiness_services.recruitment_invitation_send(
+        framework=live_pool, trust=registry["southampton"], by=regulator, why="Maternity"
+    )
+    users = {
+        "regulator": regulator,
+        "admin": admin_user,
+        "invited executive": ExecutiveFactory(trust=registry["southampton"]),
+        "other executive": ExecutiveFactory(trust=registry["oxford"]),
+    }
+    if who in users:
+        client.force_login(users[who])
+    assert client.get(invitation.get_absolute_url()).status_code == see
+    assert client.get(reverse("matching:recruitment-decline", args=[invitation.pk])).status_code == answer
 
 
 def test_invitation_and_run_strings(live_pool, regulator, registry):
