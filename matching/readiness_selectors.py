@@ -56,7 +56,8 @@ def need_library() -> list[tuple[Need, ...]]:
 def recruitment_candidates(*, framework: Framework, areas: list[str], limit: int = RECRUITMENT_CANDIDATES) -> list[str]:
     """ODS codes of strong trusts outside the pool, strong in the `areas` where the pool runs out first: open, not
     in any live pool nor applying to this framework, not receiving support, oversight segment 1-2, CQC good or
-    outstanding. Strongest in those areas first (then ODS code); at most `limit`."""
+    outstanding. Taken in turn from each area (in the order given), strongest first (then ODS code); at most
+    `limit`."""
     members = pool_member_ids(day=timezone.localdate())
     applying = framework.applications.filter(status="submitted").values_list("trust_id", flat=True)
     strong = (
@@ -69,12 +70,25 @@ def recruitment_candidates(*, framework: Framework, areas: list[str], limit: int
         .exclude(pk__in=members)
         .exclude(pk__in=applying)
     )
-    totals: dict[str, int] = {}
-    for code, strength in TrustExpertise.objects.filter(
+    by_area: dict[str, list[tuple[int, str]]] = {area: [] for area in areas}
+    for code, slug, strength in TrustExpertise.objects.filter(
         trust__in=strong, area__slug__in=areas, strength__gte=settings.BUDDY_COVERS_AT_STRENGTH
-    ).values_list("trust__ods_code", "strength"):
-        totals[code] = totals.get(code, 0) + strength
-    return sorted(totals, key=lambda code: (-totals[code], code))[:limit]
+    ).values_list("trust__ods_code", "area__slug", "strength"):
+        by_area[slug].append((-strength, code))
+    # Round robin over the areas in the order they run out, the strongest in each first: every short area gets its
+    # candidates, the one that runs out first before the rest.
+    queues = [sorted(found) for found in by_area.values()]
+    chosen: list[str] = []
+    while len(chosen) < limit and any(queues):
+        for queue in queues:
+            while queue:
+                _strength, code = queue.pop(0)
+                if code not in chosen:
+                    chosen.append(code)
+                    break
+            if len(chosen) == limit:
+                break
+    return chosen
 
 
 def latest_readiness(*, framework: Framework | None = None) -> MatchRun | None:

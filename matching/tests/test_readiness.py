@@ -227,3 +227,12 @@ def test_invitation_and_run_strings(live_pool, regulator, registry):
     assert str(invitation) == (
         "Southampton Example NHS Foundation Trust invited to Superbuddy framework 2027 (waiting for an answer)"
     )
+
+
+def test_recruitment_candidates_are_taken_in_turn_from_each_short_area_strongest_first(live_pool):
+    # Finance: Next Door (5), Newcastle (5), Southampton (3); maternity: Southampton (5), Newcastle (5). Oxford is
+    # in the pool and Southbank in special measures, so neither is a candidate.
+    pick = readiness_selectors.recruitment_candidates
+    assert pick(framework=live_pool, areas=["finance", "maternity"]) == ["RN1", "RX2", "RX3"]
+    assert pick(framework=live_pool, areas=["maternity", "finance"], limit=2) == ["RX2", "RN1"]
+    assert pick(framework=live_pool, areas=["maternity"]) == ["RX2", "RX3"]
