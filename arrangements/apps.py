@@ -27,6 +27,13 @@ class ArrangementsConfig(AppConfig):
 
         return open_buddy_pairs()
 
+    def past_need_areas(self) -> list[list[str]]:
+        """The expertise areas (slugs) each past or present arrangement worked on: pool readiness draws needs from
+        these for an at-risk trust with none recorded (matching.readiness_selectors.need_library)."""
+        from arrangements.selectors import past_need_areas
+
+        return past_need_areas()
+
     def worklist(self, user: User) -> list[WorkItem]:
         """Arrangement and call-off work waiting for this person (buddying.worklist asks every app)."""
         from arrangements.selectors import worklist

@@ -148,6 +148,18 @@ def open_buddy_pairs() -> list[tuple[int, int]]:
     return list(ArrangementBuddy.objects.filter(is_open=True).values_list("supported_id", "buddy_id"))
 
 
+def past_need_areas() -> list[list[str]]:
+    """Per arrangement, the area slugs of its workstreams and of its issue-specific buddies (two queries)."""
+    areas: dict[int, set[str]] = {}
+    for arrangement_id, slug in Workstream.objects.values_list("arrangement_id", "area__slug"):
+        areas.setdefault(arrangement_id, set()).add(slug)
+    for arrangement_id, slug in ArrangementBuddy.areas.through.objects.values_list(
+        "arrangementbuddy__arrangement_id", "expertisearea__slug"
+    ):
+        areas.setdefault(arrangement_id, set()).add(slug)
+    return [sorted(slugs) for _id, slugs in sorted(areas.items())]
+
+
 # Parties with no one to act for them ------------------------------------------------------------------------------
 
 

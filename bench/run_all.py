@@ -7,7 +7,14 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 
 failed = 0
-for script in ("bench_matching.py", "bench_pages.py", "bench_exports.py", "bench_load.py", "bench_first_request.py"):
+for script in (
+    "bench_matching.py",
+    "bench_readiness.py",
+    "bench_pages.py",
+    "bench_exports.py",
+    "bench_load.py",
+    "bench_first_request.py",
+):
     print(f"==> {script}", flush=True)
     failed += subprocess.call([sys.executable, str(HERE / script), *sys.argv[1:]]) != 0
     print(flush=True)

@@ -49,7 +49,7 @@ def demo_matching_create(*, seed: int) -> None:
         if capacity.trust.cqc_rating in {Trust.CqcRating.OUTSTANDING, Trust.CqcRating.GOOD}
         and not capacity.trust.is_challenged
     ]
-    _demo_framework(rng, strong_capacities)
+    framework = _demo_framework(rng, strong_capacities)
     _demo_sounding(rng)
     challenged = [trust for trust in trusts if trust.improvement_status == Trust.ImprovementStatus.SPECIAL_MEASURES]
     strong_trusts = [trust for trust in trusts if trust.cqc_rating == Trust.CqcRating.OUTSTANDING]
@@ -59,9 +59,25 @@ def demo_matching_create(*, seed: int) -> None:
             vetoed=rng.choice(strong_trusts),
             reason="An earlier informal partnership did not work: very different cultures.",
         )
+    _demo_readiness(framework, seed=seed)
 
 
-def _demo_framework(rng: random.Random, capacities: list[BuddyCapacity]) -> None:
+def _demo_readiness(framework: Framework, *, seed: int) -> None:
+    """A small readiness run and its recruitment run, so the pool page, the dashboard and the crawl show them."""
+    from matching.engine import EngineInputError
+    from matching.services import readiness
+
+    try:
+        run = readiness.readiness_run_create(
+            framework=framework, by=None, draws=10, seed=seed, source="command", run_now=True
+        )
+        if run.status == run.Status.DONE:
+            readiness.recruitment_run_create(readiness=run, by=None, run_now=True)
+    except EngineInputError:  # a registry with no trust at risk, or no strong trust outside the pool
+        pass
+
+
+def _demo_framework(rng: random.Random, capacities: list[BuddyCapacity]) -> Framework:
     """A live superbuddy framework with about half of the strong trusts accredited, and a few applications waiting."""
     today = timezone.localdate()
     framework = Framework.objects.create(
@@ -102,6 +118,7 @@ def _demo_framework(rng: random.Random, capacities: list[BuddyCapacity]) -> None
         PoolDecision.objects.create(application=application, action="submitted")
         if roll < 0.45:
             PoolDecision.objects.create(application=application, action="accredited", reason="Strong evidence")
+    return framework
 
 
 def _demo_sounding(rng: random.Random) -> None:

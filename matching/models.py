@@ -88,6 +88,8 @@ class MatchRun(models.Model):
         SHORTLIST = "shortlist", "Shortlist"
         TEAM = "team", "Team"
         WAVE = "wave", "Wave allocation"
+        READINESS = "readiness", "Pool readiness"
+        RECRUITMENT = "recruitment", "Recruitment targeting"
 
     class Status(models.TextChoices):
         PENDING = "pending", "Waiting to start"
@@ -121,19 +123,27 @@ class MatchRun(models.Model):
     # A run still "running" this long after it started lost its worker (the task's hard time limit is
     # CELERY_TASK_TIME_LIMIT, 3 minutes): it may be claimed again, and its page offers to start it again.
     STALE_AFTER = dt.timedelta(minutes=10)
+    # Runs about the whole pool (matching.readiness_views shows them), started again like a wave.
+    POOL_KINDS = frozenset({"readiness", "recruitment"})
+    BACKGROUND_KINDS = frozenset({"wave", "readiness", "recruitment"})
 
     class Meta:
         ordering = ["-created_at", "-pk"]
         constraints = [
-            models.CheckConstraint(condition=Q(kind__in=["shortlist", "team", "wave"]), name="match_run_kind_valid"),
+            models.CheckConstraint(
+                condition=Q(kind__in=["shortlist", "team", "wave", "readiness", "recruitment"]),
+                name="match_run_kind_valid",
+            ),
             models.CheckConstraint(
                 condition=Q(status__in=["pending", "running", "done", "failed"]), name="match_run_status_valid"
             ),
             models.CheckConstraint(condition=Q(source__in=["web", "command"]), name="match_run_source_valid"),
             models.CheckConstraint(condition=Q(progress__lte=100), name="match_run_progress_percent"),
-            # Shortlists and teams are for one trust; a wave is for many (listed in `inputs`).
+            # Shortlists and teams are for one trust; a wave is for many (listed in `inputs`), and readiness and
+            # recruitment runs for the whole pool.
             models.CheckConstraint(
-                condition=Q(kind="wave") | Q(supported__isnull=False), name="match_run_single_trust_has_trust"
+                condition=Q(kind__in=["wave", "readiness", "recruitment"]) | Q(supported__isnull=False),
+                name="match_run_single_trust_has_trust",
             ),
         ]
         indexes = [
@@ -142,12 +152,17 @@ class MatchRun(models.Model):
         ]
 
     def __str__(self) -> str:
-        subject = (
-            self.supported.ods_code if self.supported is not None else f"{len(self.inputs.get('trusts', []))} trusts"
-        )
+        if self.kind in self.POOL_KINDS:
+            subject = "the pool"
+        elif self.supported is not None:
+            subject = self.supported.ods_code
+        else:
+            subject = f"{len(self.inputs.get('trusts', []))} trusts"
         return f"{self.get_kind_display()} for {subject} ({self.get_status_display().lower()})"
 
     def get_absolute_url(self) -> str:
+        if self.kind in self.POOL_KINDS:
+            return reverse("matching:readiness-detail", kwargs={"pk": self.pk})
         return reverse("matching:run-detail", kwargs={"pk": self.pk})
 
     @property
@@ -165,7 +180,7 @@ class MatchRun(models.Model):
 
     @property
     def can_restart(self) -> bool:
-        return self.kind == self.Kind.WAVE and (
+        return self.kind in self.BACKGROUND_KINDS and (
             self.status in {self.Status.PENDING, self.Status.FAILED} or self.is_stale
         )
 
@@ -552,3 +567,61 @@ class SoundingResponse(models.Model):
         if self.fee_amount is None or self.max_concurrent_arrangements is None:
             return None
         return self.fee_amount * self.max_concurrent_arrangements
+
+
+class RecruitmentStatus(models.TextChoices):
+    SENT = "sent", "Waiting for an answer"
+    ACCEPTED = "accepted", "Accepted: invited to apply"
+    DECLINED = "declined", "Declined"
+
+
+class RecruitmentInvitation(models.Model):
+    """Regulator staff invite a strong trust outside the pool to apply to join it, where the pool runs out first.
+
+    Sent in the app and by email (buddying.notifications); the trust's executive accepts (and goes on to the
+    application form) or declines with a reason.
+    """
+
+    Status = RecruitmentStatus
+
+    framework = models.ForeignKey(Framework, on_delete=models.PROTECT, related_name="recruitment_invitations")
+    trust = models.ForeignKey(Trust, on_delete=models.PROTECT, related_name="recruitment_invitations")
+    # The recruitment run whose marginal gain prompted it (kept if that run is ever deleted).
+    run = models.ForeignKey(MatchRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="invitations")
+    why = models.TextField(help_text="Why the trust is invited: the areas and regions it would strengthen")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.SENT)
+    decline_reason = models.TextField(blank=True)
+    sent_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    sent_at = models.DateTimeField(auto_now_add=True)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-sent_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=RecruitmentStatus.values), name="recruitment_invitation_status_valid"
+            ),
+            # One unanswered invitation per trust per framework: inviting again while it waits is refused.
+            models.UniqueConstraint(
+                fields=["framework", "trust"],
+                condition=Q(status=RecruitmentStatus.SENT),
+                name="recruitment_one_open_invitation",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=RecruitmentStatus.DECLINED) | ~Q(decline_reason=""),
+                name="recruitment_decline_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=Q(status=RecruitmentStatus.SENT) | Q(answered_at__isnull=False),
+                name="recruitment_answer_has_time",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.trust.name} invited to {self.framework.name} ({self.get_status_display().lower()})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("matching:recruitment-invitation", kwargs={"pk": self.pk})

@@ -76,3 +76,26 @@ def get_sounding_response_or_404(user: Any, sounding_pk: int) -> Any:
         sounding_id=sounding_pk,
         trust_id=user.trust_id,
     )
+
+
+def get_recruitment_invitation_or_404(user: Any, pk: int) -> Any:
+    """An invitation to apply to the pool: regulator staff see all; a trust executive only their own trust's."""
+    from django.shortcuts import get_object_or_404
+
+    from matching.models import RecruitmentInvitation
+
+    invitation = get_object_or_404(
+        RecruitmentInvitation.objects.select_related("trust", "framework", "sent_by", "answered_by"), pk=pk
+    )
+    if can_run_matching(user) or can_answer_invitation(user, invitation):
+        return invitation
+    raise Http404("Page not found.")
+
+
+def can_answer_invitation(user: Any, invitation: Any) -> bool:
+    """Only the invited trust's executives accept or decline (regulator staff read the answer)."""
+    return bool(
+        getattr(user, "is_trust_executive", False)
+        and user.trust_id is not None
+        and user.trust_id == invitation.trust_id
+    )

@@ -9,16 +9,18 @@ from typing import cast
 from django.contrib import messages
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from buddying.http import AuthenticatedHttpRequest
 from buddying.models import ExpertiseArea, Trust
 from buddying.spreadsheets import neutralise
-from matching import selectors, services
+from matching import readiness_selectors, selectors, services
 from matching.forms import AccreditForm, FrameworkForm, PoolApplicationForm, PoolFilterForm, ReasonForm
 from matching.models import Framework, PoolApplication
 from matching.permissions import can_apply, can_run_matching, get_application_or_404, regulator_required
+from matching.readiness_forms import ReadinessForm
 from matching.services import PoolError
 
 
@@ -264,5 +266,8 @@ def pool_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse | Stre
             "coverage": coverage,
             "markers": markers,
             "query": request.GET.urlencode(),
+            # Pool readiness (matching.readiness_views): the latest result and the form that starts a new one.
+            "readiness": readiness_selectors.latest_readiness(framework=framework),
+            "readiness_form": ReadinessForm(action=reverse("matching:readiness-start", kwargs={"pk": framework.pk})),
         },
     )

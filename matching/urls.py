@@ -1,6 +1,6 @@
 from django.urls import path
 
-from matching import pool_views, sounding_views, views
+from matching import pool_views, readiness_views, sounding_views, views
 
 app_name = "matching"
 
@@ -26,4 +26,13 @@ urlpatterns = [
     path("soundings/<int:pk>/", sounding_views.sounding_detail, name="sounding-detail"),
     path("soundings/<int:pk>/answer/", sounding_views.sounding_answer_view, name="sounding-answer"),
     path("soundings/<int:pk>/close/", sounding_views.sounding_close_view, name="sounding-close"),
+    # Pool readiness and recruitment (matching.readiness_views).
+    path("frameworks/<int:pk>/readiness/", readiness_views.readiness_start, name="readiness-start"),
+    path("pool-runs/<int:pk>/", readiness_views.readiness_detail, name="readiness-detail"),
+    path("pool-runs/<int:pk>/restart/", readiness_views.readiness_restart, name="readiness-restart"),
+    path("pool-runs/<int:pk>/recruit/", readiness_views.recruitment_start, name="recruitment-start"),
+    path("pool-runs/<int:pk>/invite/<str:ods_code>/", readiness_views.invitation_create, name="recruitment-invite"),
+    path("recruitment-invitations/<int:pk>/", readiness_views.invitation_detail, name="recruitment-invitation"),
+    path("recruitment-invitations/<int:pk>/accept/", readiness_views.invitation_accept, name="recruitment-accept"),
+    path("recruitment-invitations/<int:pk>/decline/", readiness_views.invitation_decline, name="recruitment-decline"),
 ]

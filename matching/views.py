@@ -56,6 +56,8 @@ def explorer(request: AuthenticatedHttpRequest, ods_code: str) -> HttpResponse:
 @regulator_required
 def run_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     run = get_object_or_404(MatchRun.objects.with_people(), pk=pk)
+    if run.kind in MatchRun.POOL_KINDS:  # readiness and recruitment have their own page (matching.readiness_views)
+        return redirect(run)
     context: dict[str, Any] = {"run": run}
     # A shortlist or team is for one trust (the database checks it); a wave's results are there once it is done.
     supported = cast(Trust, run.supported)

@@ -25,6 +25,8 @@ from django.views.decorators.http import require_GET, require_POST
 from arrangements import selectors as arrangement_selectors
 from arrangements.services import missing_signatures
 from buddying.http import AuthenticatedHttpRequest
+from matching import readiness_selectors
+from matching.permissions import can_run_matching
 from reports import exports, permissions, selectors, services
 from reports.filters import apply_filters, filters_as_json
 from reports.models import ExportJob, ReportKind
@@ -168,7 +170,13 @@ def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(
         request,
         "reports/dashboard.html",
-        {"data": data, "sees_everything": permissions.sees_everything(request.user)},
+        {
+            "data": data,
+            "sees_everything": permissions.sees_everything(request.user),
+            # Regulator staff see the pool's readiness for more trusts entering special measures (matching).
+            "show_readiness": can_run_matching(request.user),
+            "readiness": readiness_selectors.latest_readiness() if can_run_matching(request.user) else None,
+        },
     )
 
 

@@ -21,7 +21,7 @@ from django.urls import reverse
 
 from arrangements.models import Arrangement, CallOff
 from buddying.models import Trust, User
-from matching.models import Framework, MatchRun, PoolApplication, Sounding
+from matching.models import Framework, MatchRun, PoolApplication, RecruitmentInvitation, Sounding
 from reports.models import ExportJob, ReportKind
 
 pytestmark = pytest.mark.django_db
@@ -115,6 +115,14 @@ def object_urls(user: User) -> list[str]:
             reverse("matching:sounding-answer", args=[pk]),
             f"/admin/matching/sounding/{pk}/change/",
         ]
+    for run in MatchRun.objects.filter(kind__in=MatchRun.POOL_KINDS):  # readiness and recruitment pages
+        urls.append(run.get_absolute_url())
+        if run.kind == MatchRun.Kind.RECRUITMENT and run.results:
+            urls += [
+                reverse("matching:recruitment-invite", args=[run.pk, c["ods_code"]]) for c in run.results["candidates"]
+            ]
+    for invitation in RecruitmentInvitation.objects.all():
+        urls.append(invitation.get_absolute_url())
     codes = list(Trust.objects.order_by("ods_code").values_list("ods_code", flat=True))
     if not everything:
         own = [user.trust.ods_code] if user.trust is not None else []

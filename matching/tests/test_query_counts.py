@@ -24,7 +24,9 @@ INDEX_QUERIES = 4  # the trusts with needs
 WAVE_QUERIES = 4  # the trusts with needs (the form's choices)
 FRAMEWORK_LIST_QUERIES = 5  # the frameworks, and their lots in one prefetch
 EXECUTIVE_EXTRA = 1  # an executive's page reads their trust too (the header names it)
-POOL_QUERIES = 9  # the framework; members, their offers; the lots; needs per lot (one aggregate); the filter's areas
+# The framework; members, their offers; the lots; needs per lot (one aggregate); the filter's areas; the latest
+# readiness run (with who ran it).
+POOL_QUERIES = 10
 
 
 @pytest.fixture

@@ -645,6 +645,6 @@ def test_the_register_runs_a_fixed_number_of_queries(client, regulator, own_trus
 def test_the_dashboard_runs_a_fixed_number_of_queries(client, regulator, own_trust, rows, django_assert_num_queries):
     build(rows, own_trust)
     client.force_login(regulator)
-    # session, user, status and tier, reviews, endings, costs, map, unread notifications
-    with django_assert_num_queries(8):
+    # session, user, status and tier, reviews, endings, costs, map, unread notifications, the pool's latest readiness
+    with django_assert_num_queries(9):
         client.get(reverse("reports:dashboard"))
