@@ -25,6 +25,14 @@ def add_settings_arguments(parser: ArgumentParser) -> None:
             dest=f"weight_{name}",
             help=f"weight of {name.replace('_', ' ')} (default %(default)s; only the ratios matter)",
         )
+    parser.add_argument(
+        "--weight-relationship",
+        type=float,
+        default=None,
+        dest="weight_relationship",
+        help="bonus for a relationship both trusts confirmed, in the same units as the weights (default: "
+        "MATCH_RELATIONSHIP_WEIGHT points out of 100 of the other weights)",
+    )
     band = DEFAULTS.geography
     parser.add_argument(
         "--min-distance-km", type=float, default=band.min_distance_km, help="nearer is excluded (default %(default)s)"
@@ -49,9 +57,12 @@ def add_settings_arguments(parser: ArgumentParser) -> None:
 
 
 def settings_from_options(options: dict[str, Any]) -> MatchSettings:
+    weights = {name: options[f"weight_{name}"] for name in CRITERIA}
+    if options.get("weight_relationship") is not None:
+        weights["relationship"] = options["weight_relationship"]
     try:
         return match_settings_build(
-            weights={name: options[f"weight_{name}"] for name in CRITERIA},
+            weights=weights,
             geography={
                 "min_distance_km": options["min_distance_km"],
                 "ideal_max_minutes": options["ideal_minutes"],
