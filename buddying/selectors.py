@@ -230,14 +230,20 @@ def relationships_to_answer(user: User) -> QuerySet[TrustRelationship]:
     return TrustRelationship.objects.to_answer_by(user.trust_id)
 
 
-def relationships_among(trust_ids: set[int] | list[int]) -> list[TrustRelationship]:
-    """Confirmed relationships with both trusts in `trust_ids` (the pool page's members), in one query."""
-    return list(
+def relationships_of(trust_ids: set[int]) -> list[tuple[Trust, Trust, TrustRelationship]]:
+    """Confirmed relationships with at least one trust in `trust_ids` (the pool page's members), as (the trust in
+    `trust_ids`, the other trust, the relationship), by name. One query however many members."""
+    relationships = (
         TrustRelationship.objects.confirmed()
-        .filter(trust_a_id__in=trust_ids, trust_b_id__in=trust_ids)
+        .filter(Q(trust_a_id__in=trust_ids) | Q(trust_b_id__in=trust_ids))
         .select_related("trust_a", "trust_b")
-        .order_by("trust_a__name", "trust_b__name", "kind")
     )
+    rows = []
+    for relationship in relationships:
+        for member in (relationship.trust_a, relationship.trust_b):
+            if member.pk in trust_ids:
+                rows.append((member, relationship.other_than(member.pk), relationship))
+    return sorted(rows, key=lambda row: (row[0].name, row[1].name, row[2].kind))
 
 
 def worklist(user: User) -> list[WorkItem]:

@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
+from buddying import selectors as registry_selectors
 from buddying.models import ExpertiseArea
 from buddying.spreadsheets import neutralise
 from matching import selectors, services
@@ -260,5 +261,6 @@ def pool_view(request: HttpRequest, pk: int) -> HttpResponse:
             "coverage": coverage,
             "markers": markers,
             "query": request.GET.urlencode(),
+            "relationships": registry_selectors.relationships_of({m.application.trust_id for m in members}),
         },
     )
