@@ -463,7 +463,7 @@ def relationship_create(
         answered_by=by if by_regulator else None,
         answered_at=now if by_regulator else None,
     )
-    relationship._change_reason = (  # type: ignore[attr-defined]  # read by django-simple-history
+    relationship._change_reason = (  # read by django-simple-history
         f"Recorded by regulator staff ({by.username})" if by_regulator else f"Entered by {by.username} for {trust}"
     )
     relationship.full_clean()
@@ -497,7 +497,7 @@ def _relationship_answer(
     locked.status = status
     locked.answered_by = by
     locked.answered_at = timezone.now()
-    locked._change_reason = f"{status.label} by {by.username}"  # type: ignore[attr-defined]
+    locked._change_reason = f"{status.label} by {by.username}"
     locked.save()
     # A pending relationship was entered for one trust of the pair (can_answer_relationship checked it).
     entered_for = locked.trust_a if locked.entered_for_id == locked.trust_a_id else locked.trust_b
