@@ -254,7 +254,7 @@ def relationship_score(
     bonus = settings.weights.relationship_bonus()
     points = round(100 * added)
     reason = "; ".join(descriptions) + f": adds {points} point{'s' if points != 1 else ''} to the score"
-    if added < bonus:
+    if added < bonus - 1e-9:  # stopped at 100 (not a rounding difference)
         reason += " (a score stops at 100)"
     return CriterionScore(
         name=RELATIONSHIP,
