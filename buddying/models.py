@@ -668,6 +668,15 @@ class RelationshipStatus(models.TextChoices):
     DECLINED = "declined", "Declined"
 
 
+def relationship_confirmation(*, entered_by_a_trust: bool, answered_by_regulator: bool) -> str:
+    """Who stands behind a confirmed relationship, as pages and matching's reasons say it."""
+    if not entered_by_a_trust:
+        return "recorded by regulator staff"
+    if answered_by_regulator:
+        return "confirmed by regulator staff"
+    return "confirmed by both trusts"
+
+
 class TrustRelationshipQuerySet(HistoryKeepingQuerySet["TrustRelationship"]):
     def confirmed(self) -> TrustRelationshipQuerySet:
         """Relationships both sides agree on (or regulator staff recorded): the only ones matching counts and the
@@ -788,6 +797,16 @@ class TrustRelationship(models.Model):
     @property
     def is_pending(self) -> bool:
         return self.status == self.Status.PENDING
+
+    @property
+    def confirmation(self) -> str:
+        """'confirmed by both trusts', 'confirmed by regulator staff' or 'recorded by regulator staff'."""
+        answered_by = self.answered_by
+        return relationship_confirmation(
+            entered_by_a_trust=self.entered_for_id is not None,
+            answered_by_regulator=answered_by is not None
+            and (answered_by.role in {Role.REGULATOR, Role.ADMIN} or answered_by.is_superuser),
+        )
 
     @property
     def is_confirmed(self) -> bool:

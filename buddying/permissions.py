@@ -106,12 +106,15 @@ def can_see_unconfirmed_relationships_of(user: User, trust: Trust) -> bool:
 
 
 def can_answer_relationship(user: User, relationship: TrustRelationship) -> bool:
-    """Confirm or decline: an executive of the trust that did not enter it, while it is pending."""
+    """Confirm or decline a pending relationship: an executive of the trust that did not enter it, or regulator
+    staff and admins (for example when that trust has no executive registered yet). Never the entering trust."""
+    if not relationship.is_pending or relationship.entered_for_id is None:
+        return False
+    if is_regulator_or_admin(user):
+        return True
     return (
-        relationship.is_pending
-        and user.is_authenticated
+        user.is_authenticated
         and user.is_trust_executive
-        and relationship.entered_for_id is not None
         and user.trust_id in {relationship.trust_a_id, relationship.trust_b_id}
         and user.trust_id != relationship.entered_for_id
     )

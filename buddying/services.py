@@ -493,23 +493,35 @@ def _relationship_answer(
     if not locked.is_pending:
         raise RelationshipNotPending(locked.get_status_display().lower())
     if not permissions.can_answer_relationship(by, locked):
-        raise PermissionDenied("Only the other trust's executives can confirm or decline this relationship")
+        raise PermissionDenied("Only the other trust's executives or regulator staff can confirm or decline this")
+    by_regulator = permissions.is_regulator_or_admin(by)
     locked.status = status
     locked.answered_by = by
     locked.answered_at = timezone.now()
-    locked._change_reason = f"{status.label} by {by.username}"
+    locked._change_reason = f"{status.label} by {'regulator staff ' if by_regulator else ''}{by.username}"
     locked.save()
     # A pending relationship was entered for one trust of the pair (can_answer_relationship checked it).
     entered_for = locked.trust_a if locked.entered_for_id == locked.trust_a_id else locked.trust_b
     answering = locked.other_than(entered_for.pk)
     verb = "confirmed" if status == TrustRelationship.Status.CONFIRMED else "declined"
+    counts = " Matching now counts it." if status == TrustRelationship.Status.CONFIRMED else ""
+    kind = locked.get_kind_display().lower()
+    if by_regulator:
+        # Regulator staff answered for the other trust: both trusts are told.
+        notify(
+            recipients=[*_active_executives(entered_for.pk), *_active_executives(answering.pk)],
+            subject=f"Regulator staff {verb} a relationship between {entered_for.name} and {answering.name}",
+            body=f"{by.display_name} (regulator staff) {verb} the relationship {entered_for.name} recorded with "
+            f"{answering.name}: {kind}.{counts}",
+            url=_relationship_page(entered_for),
+        )
+        return locked
     notify(
         recipients=[user for user in _active_executives(entered_for.pk) if user.pk != by.pk],
         subject=f"{answering.name} {verb} your relationship",
         body=(
             f"{by.display_name} of {answering.name} {verb} the relationship {entered_for.name} recorded: "
-            f"{locked.get_kind_display().lower()}."
-            + (" Matching now counts it." if status == TrustRelationship.Status.CONFIRMED else "")
+            f"{kind}.{counts}"
         ),
         url=_relationship_page(entered_for),
     )
@@ -518,12 +530,14 @@ def _relationship_answer(
 
 @transaction.atomic
 def relationship_confirm(*, relationship: TrustRelationship, by: User) -> TrustRelationship:
-    """The other trust's executive confirms a pending relationship: from now on matching counts it and everyone
-    sees it. Raises RelationshipNotPending if it was answered meanwhile, PermissionDenied if `by` may not answer."""
+    """The other trust's executive (or regulator staff) confirms a pending relationship: from now on matching counts
+    it and everyone sees it. Raises RelationshipNotPending if it was answered meanwhile, PermissionDenied if `by`
+    may not answer."""
     return _relationship_answer(relationship=relationship, by=by, status=TrustRelationship.Status.CONFIRMED)
 
 
 @transaction.atomic
 def relationship_decline(*, relationship: TrustRelationship, by: User) -> TrustRelationship:
-    """The other trust's executive declines a pending relationship: it never counts, and may be entered again."""
+    """The other trust's executive (or regulator staff) declines a pending relationship: it never counts, and may be
+    entered again."""
     return _relationship_answer(relationship=relationship, by=by, status=TrustRelationship.Status.DECLINED)

@@ -245,18 +245,24 @@ def trust_relationship_new(request: HttpRequest, ods_code: str) -> HttpResponse:
 
 def _relationship_answer(request: HttpRequest, pk: int, *, confirm: bool) -> HttpResponse:
     relationship = permissions.get_relationship_to_answer_or_404(request.user, pk)
-    other = relationship.other_than(request.user.trust_id)
+    # Back to the page it was answered from: the answering trust's (an executive's own trust, or the trust regulator
+    # staff answered for).
+    answering = relationship.answering_trust
+    entered_for = relationship.other_than(answering.pk) if answering else relationship.trust_a
     try:
         if confirm:
             services.relationship_confirm(relationship=relationship, by=request.user)
         else:
             services.relationship_decline(relationship=relationship, by=request.user)
     except services.RelationshipNotPending as answered:
-        messages.error(request, f"The relationship with {other.name} was not changed: it is already {answered.status}")
+        messages.error(
+            request, f"The relationship with {entered_for.name} was not changed: it is already {answered.status}"
+        )
     else:
         verb = "confirmed" if confirm else "declined"
-        messages.success(request, f"Relationship with {other.name} {verb}")
-    return redirect(reverse("trust-detail", kwargs={"ods_code": request.user.trust.ods_code}) + "#relationships")
+        messages.success(request, f"Relationship with {entered_for.name} {verb}")
+    page = answering or relationship.trust_a
+    return redirect(reverse("trust-detail", kwargs={"ods_code": page.ods_code}) + "#relationships")
 
 
 @require_POST

@@ -22,6 +22,7 @@ from buddying.models import (
     TrustExpertise,
     TrustRelationship,
     User,
+    relationship_confirmation,
 )
 from buddying.permissions import is_regulator_or_admin
 from buddying.worklist import WorkItem
@@ -219,9 +220,8 @@ RELATIONSHIP_REASONS = {
 }
 
 
-def relationship_reason(kind: str, *, entered_by_a_trust: bool) -> str:
+def relationship_reason(kind: str, *, who: str) -> str:
     """'Chief executives or chairs have worked together (confirmed by both trusts)'."""
-    who = "confirmed by both trusts" if entered_by_a_trust else "recorded by regulator staff"
     return f"{RELATIONSHIP_REASONS[TrustRelationship.Kind(kind)]} ({who})"
 
 
@@ -233,10 +233,23 @@ def known_relationships(trust_ids: set[int]) -> dict[int, list[tuple[str, str]]]
         TrustRelationship.objects.confirmed()
         .filter(Q(trust_a_id__in=trust_ids) | Q(trust_b_id__in=trust_ids))
         .order_by("kind", "pk")
-        .values_list("trust_a_id", "trust_a__ods_code", "trust_b_id", "trust_b__ods_code", "kind", "entered_for_id")
+        .values_list(
+            "trust_a_id",
+            "trust_a__ods_code",
+            "trust_b_id",
+            "trust_b__ods_code",
+            "kind",
+            "entered_for_id",
+            "answered_by__role",
+            "answered_by__is_superuser",
+        )
     )
-    for a_id, a_code, b_id, b_code, kind, entered_for_id in rows:
-        reason = relationship_reason(kind, entered_by_a_trust=entered_for_id is not None)
+    for a_id, a_code, b_id, b_code, kind, entered_for_id, answered_role, answered_superuser in rows:
+        who = relationship_confirmation(
+            entered_by_a_trust=entered_for_id is not None,
+            answered_by_regulator=answered_role in {User.Role.REGULATOR, User.Role.ADMIN} or bool(answered_superuser),
+        )
+        reason = relationship_reason(kind, who=who)
         if a_id in trust_ids:
             found[a_id].append((b_code, reason))
         if b_id in trust_ids:

@@ -213,15 +213,32 @@ def test_the_other_trusts_executive_confirms_from_their_page_and_everyone_then_s
 
 
 @pytest.mark.parametrize("action", ["relationship-confirm", "relationship-decline"])
-@pytest.mark.parametrize("who", [REG, EXEC, ADMIN, "outsider"])
-def test_nobody_but_the_other_trusts_executive_may_answer_it(client, persona, executive, other_trust, action, who):
+@pytest.mark.parametrize(("who", "status"), [(EXEC, 404), ("outsider", 404), (REG, 302), (ADMIN, 302)])
+def test_only_the_other_trusts_executive_or_regulator_staff_may_answer_it(
+    client, persona, executive, other_trust, action, who, status
+):
     relationship = enter(executive, other_trust)
     user = ExecutiveFactory() if who == "outsider" else persona[who]
     client.force_login(user)
     response = client.post(reverse(action, kwargs={"pk": relationship.pk}))
-    assert response.status_code == 404
+    assert response.status_code == status
     relationship.refresh_from_db()
-    assert relationship.is_pending
+    assert relationship.is_pending == (status == 404)
+
+
+def test_regulator_staff_may_confirm_for_a_trust_with_no_executive_and_both_trusts_are_told(
+    executive, other_trust, regulator
+):
+    colleague = ExecutiveFactory(trust=executive.trust)
+    relationship = enter(executive, other_trust)
+    confirmed = services.relationship_confirm(relationship=relationship, by=regulator)
+    assert confirmed.confirmation == "confirmed by regulator staff"
+    told = Notification.objects.filter(subject__startswith="Regulator staff confirmed a relationship")
+    assert {n.recipient for n in told} == {executive, colleague}
+    (supported,) = supported_trusts([executive.trust.ods_code])
+    assert supported.relationships == (
+        (other_trust.ods_code, "Chief executives or chairs have worked together (confirmed by regulator staff)"),
+    )
 
 
 def test_answering_twice_says_it_was_already_answered(client, executive, other_executive):
