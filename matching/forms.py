@@ -59,15 +59,15 @@ class MatchSettingsForm(GovukFormMixin, forms.Form):
                 help_text=WEIGHT_HINTS[name],
                 max_value=1000,
             )
-        # Not a criterion: a bonus for a relationship both trusts confirmed, in the same units as the weights.
+        # Not a criterion: points added for a relationship both trusts confirmed, whatever the weights' units.
         self.fields["weight_relationship"] = _number(
-            "Known relationship (a bonus)",
+            "Known relationship: points added",
             settings.MATCH_RELATIONSHIP_WEIGHT,
             help_text=(
-                "Added for a relationship both trusts confirmed (informal arrangement, shared network, leaders who "
-                "worked together), in the same units as the weights above. No relationship adds nothing"
+                "Added to the score (out of 100) of a candidate with a relationship both trusts confirmed: an "
+                "informal arrangement, a shared network, leaders who worked together. 0 to 50"
             ),
-            max_value=1000,
+            max_value=50,
         )
         self.fields["weight_relationship"].required = False
         geography = DEFAULTS.geography
@@ -142,7 +142,7 @@ class MatchSettingsForm(GovukFormMixin, forms.Form):
         try:
             weights = {name: cleaned[f"weight_{name}"] for name in CRITERIA}
             if cleaned.get("weight_relationship") is not None:
-                weights["relationship"] = cleaned["weight_relationship"]
+                weights["relationship"] = cleaned["weight_relationship"] / 100
             cleaned["settings"] = match_settings_build(
                 weights=weights,
                 geography={
@@ -163,7 +163,7 @@ class MatchSettingsForm(GovukFormMixin, forms.Form):
         initial: dict[str, Any] = {f"weight_{name}": stored["weights"][name] for name in CRITERIA}
         # Runs recorded before relationships counted had none: show the default for the next run.
         if "relationship" in stored["weights"]:
-            initial["weight_relationship"] = stored["weights"]["relationship"]
+            initial["weight_relationship"] = round(stored["weights"]["relationship"] * 100, 2)
         initial.update(
             {key: stored["geography"][key] for key in ("min_distance_km", "ideal_max_minutes", "max_minutes")}
         )

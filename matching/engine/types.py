@@ -97,11 +97,11 @@ class Weights:
     geography: float = 0.15
     capacity: float = 0.12
     structure: float = 0.08
-    # A bonus, in the same units as the weights above, for a candidate with a relationship the supported trust
-    # has confirmed (an informal arrangement, a shared network, leaders who worked together): the review found
-    # arrangements worked best where the two chief executives already knew and respected each other. Modest by
-    # default (a seventh of cultural fit's weight: 5 points out of 100). No relationship adds nothing and is not
-    # missing data.
+    # Not a weight like the others but a bonus: what a known relationship with the supported trust adds to a
+    # candidate's total (0 to RELATIONSHIP_BONUS_MAX; 0.05 is 5 points out of 100), whatever units the weights above
+    # are in. The review found arrangements worked best where the two chief executives already knew and respected
+    # each other. Modest by default (a seventh of cultural fit's default weight). No relationship adds nothing and is
+    # not missing data.
     relationship: float = 0.05
 
     def validate(self) -> None:
@@ -109,15 +109,15 @@ class Weights:
             _check_finite_non_negative(f"The weight for {CRITERION_LABELS[name].lower()}", getattr(self, name))
         if self.total() == 0:
             raise EngineInputError("At least one weight must be more than 0")
-        _check_finite_non_negative("The weight for a known relationship", self.relationship)
-        if self.relationship_bonus() > RELATIONSHIP_BONUS_MAX:
+        _check_finite_non_negative("The bonus for a known relationship", self.relationship)
+        if self.relationship > RELATIONSHIP_BONUS_MAX:
             raise EngineInputError(
-                "The weight for a known relationship must be at most half of the other weights added together"
+                f"The bonus for a known relationship must be at most {RELATIONSHIP_BONUS_MAX * 100:g} points out of 100"
             )
 
     def relationship_bonus(self) -> float:
-        """What a known relationship adds to a total score (0-1): its weight against the criteria's weights."""
-        return float(self.relationship) / self.total()
+        """What a known relationship adds to a total score (0-1)."""
+        return float(self.relationship)
 
     def total(self) -> float:
         return float(sum(getattr(self, name) for name in CRITERIA))

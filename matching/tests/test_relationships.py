@@ -34,7 +34,7 @@ def ranked_by_code(run):
 def test_the_default_bonus_is_the_setting_in_points_out_of_100_whatever_the_units_of_the_weights(settings):
     assert match_settings_build().weights.relationship_bonus() == pytest.approx(0.05)
     percent = {"cultural_fit": 35, "expertise": 30, "geography": 15, "capacity": 12, "structure": 8}
-    assert match_settings_build(weights=percent).weights.relationship == pytest.approx(5)
+    assert match_settings_build(weights=percent).weights.relationship_bonus() == pytest.approx(0.05)
     settings.MATCH_RELATIONSHIP_WEIGHT = 0
     assert match_settings_build().weights.relationship == 0
     assert match_settings_build(weights={"relationship": 0.1}).weights.relationship_bonus() == pytest.approx(0.1)
@@ -109,7 +109,7 @@ def test_a_fit_check_explains_the_relationship(registry):
 
 def test_the_command_takes_a_relationship_weight(registry, capsys):
     confirmed_between(registry["supported"], registry["southampton"])
-    call_command("shortlist", "RS9", "--weight-relationship", "0.08", "--json")
+    call_command("shortlist", "RS9", "--relationship-points", "8", "--json")
     document = json.loads(capsys.readouterr().out)
     assert document["settings"]["weights"]["relationship"] == 0.08
     southampton = next(c for c in document["results"]["ranked"] if c["ods_code"] == "RX2")

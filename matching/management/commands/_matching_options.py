@@ -26,12 +26,11 @@ def add_settings_arguments(parser: ArgumentParser) -> None:
             help=f"weight of {name.replace('_', ' ')} (default %(default)s; only the ratios matter)",
         )
     parser.add_argument(
-        "--weight-relationship",
+        "--relationship-points",
         type=float,
         default=None,
-        dest="weight_relationship",
-        help="bonus for a relationship both trusts confirmed, in the same units as the weights (default: "
-        "MATCH_RELATIONSHIP_WEIGHT points out of 100 of the other weights)",
+        help="points out of 100 added for a relationship both trusts confirmed, 0 to 50 (default: "
+        "MATCH_RELATIONSHIP_WEIGHT, 5)",
     )
     band = DEFAULTS.geography
     parser.add_argument(
@@ -58,8 +57,8 @@ def add_settings_arguments(parser: ArgumentParser) -> None:
 
 def settings_from_options(options: dict[str, Any]) -> MatchSettings:
     weights = {name: options[f"weight_{name}"] for name in CRITERIA}
-    if options.get("weight_relationship") is not None:
-        weights["relationship"] = options["weight_relationship"]
+    if options.get("relationship_points") is not None:
+        weights["relationship"] = options["relationship_points"] / 100
     try:
         return match_settings_build(
             weights=weights,

@@ -104,25 +104,26 @@ def test_a_relationship_with_a_trust_not_in_the_pool_or_with_itself_changes_noth
     assert not odd.related.any()
 
 
-def test_the_relationship_weight_is_relative_to_the_other_weights_and_can_be_turned_off():
+def test_the_bonus_is_in_points_whatever_the_units_of_the_weights_and_can_be_turned_off():
     pool = two_alike_candidates()
     trust = make_trust(culture=(8.0, 2.0), relationships=(("RB2", WORKED_TOGETHER),))
-    # Weights entered as percentages: 10 against 100 adds 10 points.
-    percent = Weights(cultural_fit=35, expertise=30, geography=15, capacity=12, structure=8, relationship=10)
+    # Weights entered as percentages: the bonus is still 0.10 of the score, 10 points.
+    percent = Weights(cultural_fit=35, expertise=30, geography=15, capacity=12, structure=8, relationship=0.10)
     scores = score_pool(trust, pool, MatchSettings(weights=percent))
     assert scores.total[1] - scores.total[0] == pytest.approx(0.10)
-    off = score_pool(trust, pool, MatchSettings(weights=dataclasses.replace(percent, relationship=0)))
-    assert off.total[1] == pytest.approx(off.total[0])
-    result = shortlist(trust, pool, MatchSettings(weights=dataclasses.replace(percent, relationship=0)))
+    off = dataclasses.replace(percent, relationship=0)
+    scores = score_pool(trust, pool, MatchSettings(weights=off))
+    assert scores.total[1] == pytest.approx(scores.total[0])
+    result = shortlist(trust, pool, MatchSettings(weights=off))
     assert "adds 0 points" in next(r for r in result.ranked if r.ods_code == "RB2").criteria[-1].reason
 
 
 @pytest.mark.parametrize(
     ("relationship", "message"),
     [
-        (-1.0, "The weight for a known relationship must be a number of 0 or more"),
-        (float("nan"), "The weight for a known relationship must be a number of 0 or more"),
-        (0.6, "at most half of the other weights"),
+        (-1.0, "The bonus for a known relationship must be a number of 0 or more"),
+        (float("nan"), "The bonus for a known relationship must be a number of 0 or more"),
+        (0.6, "must be at most 50 points out of 100"),
     ],
 )
 def test_a_relationship_weight_that_cannot_be_used_is_refused_in_one_sentence(relationship, message):
