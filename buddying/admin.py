@@ -17,6 +17,7 @@ from buddying.models import (
     SignupInvitation,
     Trust,
     TrustExpertise,
+    TrustRelationship,
     User,
 )
 
@@ -50,6 +51,23 @@ class TrustAdmin(SimpleHistoryAdmin):
 class IntegratedCareSystemAdmin(admin.ModelAdmin):
     list_display = ["code", "name", "region"]
     list_filter = ["region"]
+
+
+@admin.register(TrustRelationship)
+class TrustRelationshipAdmin(SimpleHistoryAdmin):
+    """Read-only: relationships are entered and answered on trust pages (buddying.services), which tell the other
+    trust; the history shows who entered, confirmed or declined each one."""
+
+    list_display = ["__str__", "kind", "status", "entered_for", "entered_at", "answered_at"]
+    list_filter = ["kind", "status"]
+    list_select_related = ["trust_a", "trust_b", "entered_for"]
+    search_fields = ["trust_a__name", "trust_a__ods_code", "trust_b__name", "trust_b__ods_code"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
 admin.site.register(ExpertiseArea)

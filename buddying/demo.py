@@ -9,6 +9,7 @@ same data, so benchmarks and screenshots are comparable between runs.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import random
 import secrets
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ from buddying.models import (
     SignupInvitation,
     Trust,
     TrustExpertise,
+    TrustRelationship,
     User,
 )
 
@@ -272,6 +274,7 @@ def demo_registry_create(*, seed: int = 2014, today: dt.date | None = None) -> l
             hook(seed=seed)
     accounts[2:2] = _buddy_executive_account(accounts)  # after the executive it supports
     _demo_invitation()
+    _demo_relationships(rng)
     return accounts + _people_without_sign_in(accounts)
 
 
@@ -408,6 +411,100 @@ def _buddy_executive_account(accounts: list[DemoAccount]) -> list[DemoAccount]:
             note=f"the buddy of {own_trust.name}",
         )
     ]
+
+
+def _km_between(first: Trust, second: Trust) -> float:
+    """Great-circle distance, enough to choose demo candidates in matching's travel band (the demo trusts all have
+    locations)."""
+    lat1, lon1, lat2, lon2 = map(
+        math.radians, (first.latitude or 0.0, first.longitude or 0.0, second.latitude or 0.0, second.longitude or 0.0)
+    )
+    a = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    return 6371.0 * 2 * math.asin(math.sqrt(a))
+
+
+def _demo_relationships(rng: random.Random) -> None:
+    """Known relationships, so the demo shows them: two confirmed ones between the demo executive's trust and strong
+    trusts that could buddy it (its shortlist shows their bonus), one its buddy entered that waits for the demo
+    executive to confirm, and a few informal arrangements between other trusts for the register."""
+    executive = User.objects.filter(username="executive").select_related("trust").first()
+    regulator = User.objects.filter(username="regulator").first()
+    if executive is None or executive.trust is None:
+        return
+    supported = executive.trust
+    need_areas = set(supported.needs.values_list("area_id", flat=True))
+    strong = list(
+        Trust.objects.filter(
+            cqc_rating__in=[Trust.CqcRating.OUTSTANDING, Trust.CqcRating.GOOD],
+            improvement_status=Trust.ImprovementStatus.NONE,
+            oversight_segment__in=[1, 2],
+        )
+        .exclude(ics_id=supported.ics_id)
+        .order_by("ods_code")
+    )
+    covering = set(
+        TrustExpertise.objects.filter(area_id__in=need_areas, strength__gte=4).values_list("trust_id", flat=True)
+    )
+    candidates = [t for t in strong if t.pk in covering and 40 <= _km_between(supported, t) <= 130]
+    now = timezone.now()
+    made = []
+    for candidate, kind, by_regulator in zip(
+        candidates[:2],
+        (TrustRelationship.Kind.LEADERS_WORKED_TOGETHER, TrustRelationship.Kind.INFORMAL_BUDDYING),
+        (False, True),
+        strict=False,
+    ):
+        first, second = TrustRelationship.pair(supported, candidate)
+        made.append(
+            TrustRelationship(
+                trust_a=first,
+                trust_b=second,
+                kind=kind,
+                description="The chief executives trained together."
+                if kind == TrustRelationship.Kind.LEADERS_WORKED_TOGETHER
+                else "Monthly calls between the chief nurses since a joint quality summit.",
+                status=TrustRelationship.Status.CONFIRMED,
+                entered_for=None if by_regulator else supported,
+                entered_by=regulator if by_regulator else executive,
+                entered_at=now - dt.timedelta(days=40),
+                answered_by=regulator if by_regulator else None,
+                answered_at=now - dt.timedelta(days=38),
+            )
+        )
+    buddy = _open_buddy_of(supported.pk)
+    if buddy is not None:
+        first, second = TrustRelationship.pair(supported, buddy)
+        made.append(
+            TrustRelationship(
+                trust_a=first,
+                trust_b=second,
+                kind=TrustRelationship.Kind.LEARNING,
+                description="Shared learning on maternity safety, before the formal arrangement.",
+                entered_for=buddy,
+                entered_by=User.objects.filter(username="buddy-executive").first(),
+                entered_at=now - dt.timedelta(days=2),
+            )
+        )
+    others = [t for t in strong if t.pk != supported.pk and (buddy is None or t.pk != buddy.pk)]
+    Kind = TrustRelationship.Kind
+    for kind in (Kind.LEARNING, Kind.INFORMAL_BUDDYING, Kind.SHARED_NETWORK):
+        one, other = rng.sample(others, 2)
+        first, second = TrustRelationship.pair(one, other)
+        made.append(
+            TrustRelationship(
+                trust_a=first,
+                trust_b=second,
+                kind=kind,
+                status=TrustRelationship.Status.CONFIRMED,
+                entered_by=regulator,
+                entered_at=now - dt.timedelta(days=100),
+                answered_by=regulator,
+                answered_at=now - dt.timedelta(days=100),
+                started_on=dt.date(2024, 4, 1),
+            )
+        )
+    for relationship in made:
+        relationship.save()  # one by one, so each has its history
 
 
 def _demo_invitation() -> None:

@@ -11,7 +11,7 @@ from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm, PasswordResetForm, SetPasswordForm
 from django.core.validators import MinValueValidator
 
-from buddying.formfields import DateField, GovukFormMixin, ModelMultipleChoiceField
+from buddying.formfields import DateField, GovukFormMixin, ModelChoiceField, ModelMultipleChoiceField
 from buddying.models import (
     CULTURE_DIMENSIONS,
     CultureProfile,
@@ -20,6 +20,7 @@ from buddying.models import (
     ServiceLine,
     SignupInvitation,
     Trust,
+    TrustRelationship,
     User,
 )
 from buddying.postcodes import UnknownPostcode, locate_postcode
@@ -577,3 +578,53 @@ class AccountPasswordResetForm(PasswordResetForm):
         from buddying.services import password_reset_request
 
         password_reset_request(email=self.cleaned_data["email"])
+
+
+class RelationshipForm(GovukFormMixin, forms.Form):
+    """Record a relationship of one trust (fixed by the page) with another."""
+
+    other = ModelChoiceField(
+        label="Which trust is the relationship with?",
+        queryset=Trust.objects.none(),
+        to_field_name="ods_code",
+        empty_label="Choose a trust",
+        error_messages={"required": "Choose the trust the relationship is with"},
+    )
+    kind = forms.ChoiceField(
+        label="What kind of relationship is it?",
+        choices=TrustRelationship.Kind.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Select what kind of relationship it is"},
+    )
+    description = forms.CharField(
+        label="Describe it (optional)",
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="For example: which network, or which roles worked together and when.",
+    )
+    started_on = DateField(label="When it started (optional)", name="the date it started", required=False)
+    ended_on = DateField(label="When it ended (optional)", name="the date it ended", required=False)
+
+    def __init__(self, *args: Any, trust: Trust, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.trust = trust
+        cast(forms.ModelChoiceField, self.fields["other"]).queryset = (
+            Trust.objects.open().exclude(pk=trust.pk).only("ods_code", "name")
+        )
+        self.helper = FormHelper()
+        self.helper.layout = Layout(
+            Field.select("other"),
+            Field.radios("kind", legend_size=Size.SMALL),
+            Field.textarea("description"),
+            Field("started_on"),
+            Field("ended_on"),
+            Submit("submit", "Record relationship"),
+        )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        started, ended = cleaned.get("started_on"), cleaned.get("ended_on")
+        if started and ended and ended < started:
+            self.add_error("ended_on", "The date it ended must be the same as or after the date it started")
+        return cleaned

@@ -656,3 +656,161 @@ class OutboxMessage(models.Model):
         state = "sent" if self.sent_at else "waiting"
         arguments = ", ".join(repr(arg) for arg in self.args)
         return f"{self.task_name}({arguments}), {state}"
+
+
+class RelationshipKind(models.TextChoices):
+    INFORMAL_BUDDYING = "informal-buddying", "Informal buddying arrangement"
+    LEARNING = "learning", "Learning arrangement"
+    SHARED_NETWORK = "shared-network", "Shared network"
+    LEADERS_WORKED_TOGETHER = "leaders-worked-together", "Chief executives or chairs have worked together"
+
+
+class RelationshipStatus(models.TextChoices):
+    PENDING = "pending", "Waiting for confirmation"
+    CONFIRMED = "confirmed", "Confirmed"
+    DECLINED = "declined", "Declined"
+
+
+def relationship_confirmation(*, entered_by_a_trust: bool, answered_by_regulator: bool) -> str:
+    """Who stands behind a confirmed relationship, as pages and matching's reasons say it."""
+    if not entered_by_a_trust:
+        return "recorded by regulator staff"
+    if answered_by_regulator:
+        return "confirmed by regulator staff"
+    return "confirmed by both trusts"
+
+
+class TrustRelationshipQuerySet(HistoryKeepingQuerySet["TrustRelationship"]):
+    def confirmed(self) -> TrustRelationshipQuerySet:
+        """Relationships both sides agree on (or regulator staff recorded): the only ones matching counts and the
+        only ones shown to people outside the two trusts."""
+        return self.filter(status=TrustRelationship.Status.CONFIRMED)
+
+    def pending(self) -> TrustRelationshipQuerySet:
+        return self.filter(status=TrustRelationship.Status.PENDING)
+
+    def involving(self, trust: Trust | int) -> TrustRelationshipQuerySet:
+        trust_id = trust if isinstance(trust, int) else trust.pk
+        return self.filter(Q(trust_a_id=trust_id) | Q(trust_b_id=trust_id))
+
+    def between(self, first: Trust, second: Trust) -> TrustRelationshipQuerySet:
+        low, high = sorted((first.pk, second.pk))
+        return self.filter(trust_a_id=low, trust_b_id=high)
+
+    def to_answer_by(self, trust_id: int) -> TrustRelationshipQuerySet:
+        """Pending relationships that name `trust_id` and that the other trust entered: its executives confirm them."""
+        return self.pending().involving(trust_id).exclude(entered_for_id=trust_id)
+
+
+class TrustRelationship(models.Model):
+    """A relationship between two trusts that the 2014 review found matters for buddying: an informal buddying or
+    learning arrangement outside special measures, a shared network, or leaders who have worked together.
+
+    The pair is unordered and stored with the lower trust id first (`TrustRelationship.pair`), so one pair has one
+    row per kind. An executive enters one for their own trust and the other trust's executives confirm it; regulator
+    staff's are confirmed at once. Only confirmed ones count in matching.
+    """
+
+    # The choices live at module level so that Meta.constraints can name them too.
+    Kind = RelationshipKind
+    Status = RelationshipStatus
+
+    # The kinds the register of informal arrangements lists (reports); networks and past colleagues are not
+    # arrangements.
+    INFORMAL_ARRANGEMENT_KINDS = (RelationshipKind.INFORMAL_BUDDYING, RelationshipKind.LEARNING)
+
+    trust_a = models.ForeignKey(Trust, on_delete=models.CASCADE, related_name="+")
+    trust_b = models.ForeignKey(Trust, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=30, choices=RelationshipKind.choices)
+    description = models.TextField(blank=True, max_length=1000)
+    started_on = models.DateField("started on", null=True, blank=True)
+    ended_on = models.DateField("ended on", null=True, blank=True)
+    status = models.CharField(max_length=20, choices=RelationshipStatus.choices, default=RelationshipStatus.PENDING)
+    # The trust whose executive entered it (the other one confirms); empty when regulator staff entered it.
+    entered_for = models.ForeignKey(Trust, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    entered_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
+    entered_at = models.DateTimeField(default=timezone.now)
+    # Who confirmed or declined it, and when.
+    answered_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    objects = TrustRelationshipQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-entered_at", "-pk"]
+        constraints = [
+            _choices_check("kind", RelationshipKind, name="trust_relationship_kind_valid"),
+            _choices_check("status", RelationshipStatus, name="trust_relationship_status_valid"),
+            # Two different trusts, lower id first: an unordered pair has exactly one spelling.
+            models.CheckConstraint(
+                condition=Q(trust_a__lt=models.F("trust_b")), name="trust_relationship_two_trusts_in_order"
+            ),
+            # A declined one may be entered again; otherwise one row per pair and kind.
+            models.UniqueConstraint(
+                fields=["trust_a", "trust_b", "kind"],
+                condition=~Q(status=RelationshipStatus.DECLINED),
+                name="trust_relationship_one_per_pair_and_kind",
+                violation_error_message="These two trusts already have this kind of relationship recorded",
+            ),
+            models.CheckConstraint(
+                condition=Q(entered_for__isnull=True)
+                | Q(entered_for=models.F("trust_a"))
+                | Q(entered_for=models.F("trust_b")),
+                name="trust_relationship_entered_for_one_of_the_pair",
+            ),
+            models.CheckConstraint(
+                condition=Q(status=RelationshipStatus.PENDING) | Q(answered_at__isnull=False),
+                name="trust_relationship_answer_has_a_time",
+            ),
+            models.CheckConstraint(
+                condition=Q(started_on__isnull=True)
+                | Q(ended_on__isnull=True)
+                | Q(ended_on__gte=models.F("started_on")),
+                name="trust_relationship_ends_after_it_starts",
+            ),
+        ]
+        indexes = [
+            # TrustRelationshipQuerySet.involving: the trust page and matching look up both sides; the unique
+            # constraint's index serves trust_a.
+            models.Index(fields=["trust_b"], name="trust_relationship_b_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.trust_a.name} and {self.trust_b.name}: {self.get_kind_display().lower()}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("trust-detail", kwargs={"ods_code": self.trust_a.ods_code}) + "#relationships"
+
+    @staticmethod
+    def pair(first: Trust, second: Trust) -> tuple[Trust, Trust]:
+        """The two trusts as stored: lower id first."""
+        return (first, second) if first.pk < second.pk else (second, first)
+
+    def other_than(self, trust_id: int) -> Trust:
+        return self.trust_b if self.trust_a_id == trust_id else self.trust_a
+
+    @property
+    def answering_trust(self) -> Trust | None:
+        """The trust whose executives confirm or decline it: the one that did not enter it."""
+        if self.entered_for_id is None:
+            return None
+        return self.other_than(self.entered_for_id)
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status == self.Status.PENDING
+
+    @property
+    def confirmation(self) -> str:
+        """'confirmed by both trusts', 'confirmed by regulator staff' or 'recorded by regulator staff'."""
+        answered_by = self.answered_by
+        return relationship_confirmation(
+            entered_by_a_trust=self.entered_for_id is not None,
+            answered_by_regulator=answered_by is not None
+            and (answered_by.role in {Role.REGULATOR, Role.ADMIN} or answered_by.is_superuser),
+        )
+
+    @property
+    def is_confirmed(self) -> bool:
+        return self.status == self.Status.CONFIRMED

@@ -10,7 +10,7 @@ from __future__ import annotations
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
-from buddying.models import SignupInvitation, Trust, User
+from buddying.models import SignupInvitation, Trust, TrustRelationship, User
 
 
 def is_regulator_or_admin(user: User) -> bool:
@@ -87,3 +87,45 @@ def get_invitation_for_manage_or_404(user: User, pk: int) -> SignupInvitation:
     if not can_invite(user, role=invitation.role, trust=invitation.trust):
         raise Http404("No invitation matches the given query.")
     return invitation
+
+
+# Known relationships between trusts: an executive enters one for their own trust and answers one the other trust
+# entered; regulator staff and admins enter any. Confirmed ones are shown to everyone; a pending or declined one
+# only to the two trusts' executives and regulator staff.
+
+
+def can_enter_relationship_for(user: User, trust: Trust) -> bool:
+    """Record a relationship of `trust` with another: regulator staff and admins for any trust, an executive for
+    their own trust only."""
+    return can_edit_trust(user, trust)
+
+
+def can_see_unconfirmed_relationships_of(user: User, trust: Trust) -> bool:
+    """Pending and declined relationships of `trust`: its own executives, regulator staff and admins."""
+    return can_view_private_trust_data(user, trust)
+
+
+def can_answer_relationship(user: User, relationship: TrustRelationship) -> bool:
+    """Confirm or decline a pending relationship: an executive of the trust that did not enter it, or regulator
+    staff and admins (for example when that trust has no executive registered yet). Never the entering trust."""
+    if not relationship.is_pending or relationship.entered_for_id is None:
+        return False
+    if is_regulator_or_admin(user):
+        return True
+    return (
+        user.is_authenticated
+        and user.is_trust_executive
+        and user.trust_id in {relationship.trust_a_id, relationship.trust_b_id}
+        and user.trust_id != relationship.entered_for_id
+    )
+
+
+def get_relationship_to_answer_or_404(user: User, pk: int) -> TrustRelationship:
+    """A pending relationship `user` may confirm or decline; anything else (another pair's, their own trust's
+    entry, one already answered) is missing, so that others' pending relationships are not disclosed."""
+    relationship = get_object_or_404(
+        TrustRelationship.objects.select_related("trust_a", "trust_b", "entered_for"), pk=pk
+    )
+    if not can_answer_relationship(user, relationship):
+        raise Http404("No relationship matches the given query.")
+    return relationship

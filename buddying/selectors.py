@@ -17,8 +17,10 @@ from buddying.models import (
     Trust,
     TrustExpertise,
     TrustQuerySet,
+    TrustRelationship,
     User,
 )
+from buddying.worklist import WorkItem
 
 STATUS_COLOURS: dict[str, str] = {
     # Marker colours on the map, from the GOV.UK colour palette; the legend names each one.
@@ -182,3 +184,79 @@ def signup_invitation_for_token(token: str) -> SignupInvitation | None:
         .filter(token_hash=SignupInvitation.hash_token(token))
         .first()
     )
+
+
+# Known relationships between trusts.
+
+
+@dataclass(frozen=True)
+class RelationshipRow:
+    """One relationship as a trust's page shows it: seen from that trust, with what the viewer may do."""
+
+    relationship: TrustRelationship
+    other: Trust
+    can_answer: bool
+    # Pending: whose confirmation it waits for (the other trust, or this one).
+    waiting_for: Trust | None
+
+
+def trust_relationships(*, trust: Trust, user: User) -> list[RelationshipRow]:
+    """The relationships a trust's page lists, in one query: confirmed ones to everyone; pending and declined ones
+    only to the trust's own executives, regulator staff and admins."""
+    queryset = TrustRelationship.objects.involving(trust).select_related(
+        "trust_a", "trust_b", "entered_for", "entered_by", "answered_by"
+    )
+    if not permissions.can_see_unconfirmed_relationships_of(user, trust):
+        queryset = queryset.confirmed()
+    # Waiting for an answer first, then confirmed, then declined; newest first within each.
+    order: dict[str, int] = {TrustRelationship.Status.PENDING: 0, TrustRelationship.Status.CONFIRMED: 1}
+    relationships = sorted(queryset.order_by("-entered_at", "-pk"), key=lambda r: order.get(r.status, 2))
+    rows = []
+    for relationship in relationships:
+        rows.append(
+            RelationshipRow(
+                relationship=relationship,
+                other=relationship.other_than(trust.pk),
+                can_answer=permissions.can_answer_relationship(user, relationship),
+                waiting_for=relationship.answering_trust if relationship.is_pending else None,
+            )
+        )
+    return rows
+
+
+def relationships_to_answer(user: User) -> QuerySet[TrustRelationship]:
+    """Pending relationships the other trust entered with this executive's trust: theirs to confirm or decline."""
+    if not (user.is_authenticated and user.is_trust_executive and user.trust_id):
+        return TrustRelationship.objects.none()
+    return TrustRelationship.objects.to_answer_by(user.trust_id)
+
+
+def relationships_of(trust_ids: set[int]) -> list[tuple[Trust, Trust, TrustRelationship]]:
+    """Confirmed relationships with at least one trust in `trust_ids` (the pool page's members), as (the trust in
+    `trust_ids`, the other trust, the relationship), by name. One query however many members."""
+    relationships = (
+        TrustRelationship.objects.confirmed()
+        .filter(Q(trust_a_id__in=trust_ids) | Q(trust_b_id__in=trust_ids))
+        .select_related("trust_a", "trust_b")
+    )
+    rows = []
+    for relationship in relationships:
+        for member in (relationship.trust_a, relationship.trust_b):
+            if member.pk in trust_ids:
+                rows.append((member, relationship.other_than(member.pk), relationship))
+    return sorted(rows, key=lambda row: (row[0].name, row[1].name, row[2].kind))
+
+
+def worklist(user: User) -> list[WorkItem]:
+    """Registry work waiting for this person (buddying.worklist asks every app): relationships to confirm."""
+    count = relationships_to_answer(user).count()
+    if not count or user.trust is None:
+        return []
+    return [
+        WorkItem(
+            title="Relationships to confirm",
+            count=count,
+            url=reverse("trust-detail", kwargs={"ods_code": user.trust.ods_code}) + "#relationships",
+            detail="Another trust recorded a relationship with yours: confirm or decline it",
+        )
+    ]

@@ -25,10 +25,12 @@ from buddying.models import (
     CultureProfile,
     ExpertiseArea,
     ImprovementNeed,
+    RelationshipStatus,
     ServiceLine,
     SignupInvitation,
     Trust,
     TrustExpertise,
+    TrustRelationship,
     User,
 )
 from buddying.notifications import notify
@@ -385,3 +387,160 @@ def password_reset_email_send(*, user_id: int) -> bool:
         recipient_list=[user.email],
     )
     return True
+
+
+# Known relationships between trusts (buddying.models.TrustRelationship).
+
+
+class RelationshipNotPending(Exception):
+    """The relationship was already confirmed or declined (perhaps by a colleague a moment ago)."""
+
+    def __init__(self, status: str) -> None:
+        super().__init__(f"This relationship is already {status}")
+        self.status = status
+
+
+def _active_executives(trust_id: int) -> list[User]:
+    return list(User.objects.filter(role=User.Role.TRUST_EXECUTIVE, trust_id=trust_id, is_active=True))
+
+
+def _relationship_page(trust: Trust) -> str:
+    return reverse("trust-detail", kwargs={"ods_code": trust.ods_code}) + "#relationships"
+
+
+@transaction.atomic
+def relationship_create(
+    *,
+    by: User,
+    trust: Trust,
+    other: Trust,
+    kind: str,
+    description: str = "",
+    started_on: dt.date | None = None,
+    ended_on: dt.date | None = None,
+) -> TrustRelationship:
+    """Record a relationship of `trust` with `other`.
+
+    An executive may enter one only for their own trust (PermissionDenied otherwise); it waits for the other
+    trust's executives to confirm it, and they are told. Regulator staff and admins record confirmed ones. A
+    ValidationError names the field: the same trust twice, or the pair already has this kind recorded (a
+    declined one may be entered again).
+    """
+    if not permissions.can_enter_relationship_for(by, trust):
+        raise PermissionDenied("You cannot record relationships for this trust")
+    if trust.pk == other.pk:
+        raise ValidationError({"other": "Choose a different trust: a trust cannot have a relationship with itself"})
+    if kind not in TrustRelationship.Kind.values:
+        raise ValidationError({"kind": "Choose what kind of relationship it is"})
+    if started_on and ended_on and ended_on < started_on:
+        raise ValidationError({"ended_on": "The date it ended must be the same as or after the date it started"})
+    first, second = TrustRelationship.pair(trust, other)
+    # Lock both trusts (in id order, so two people entering the same pair at once queue rather than deadlock)
+    # before checking for a duplicate.
+    list(Trust.objects.select_for_update().filter(pk__in=[first.pk, second.pk]).order_by("pk"))
+    duplicate = (
+        TrustRelationship.objects.between(first, second)
+        .filter(kind=kind)
+        .exclude(status=TrustRelationship.Status.DECLINED)
+        .first()
+    )
+    if duplicate is not None:
+        waiting = " and is waiting for confirmation" if duplicate.is_pending else ""
+        raise ValidationError(
+            {"kind": f"{trust.name} and {other.name} already have this kind of relationship recorded{waiting}"}
+        )
+    by_regulator = permissions.is_regulator_or_admin(by)
+    now = timezone.now()
+    relationship = TrustRelationship(
+        trust_a=first,
+        trust_b=second,
+        kind=kind,
+        description=description.strip(),
+        started_on=started_on,
+        ended_on=ended_on,
+        status=TrustRelationship.Status.CONFIRMED if by_regulator else TrustRelationship.Status.PENDING,
+        entered_for=None if by_regulator else trust,
+        entered_by=by,
+        entered_at=now,
+        answered_by=by if by_regulator else None,
+        answered_at=now if by_regulator else None,
+    )
+    mark_change(
+        relationship,
+        reason=f"Recorded by regulator staff ({by.username})"
+        if by_regulator
+        else f"Entered by {by.username} for {trust}",
+    )
+    relationship.full_clean()
+    relationship.save()
+    if not by_regulator:
+        notify(
+            recipients=_active_executives(other.pk),
+            subject=f"{trust.name} recorded a relationship with your trust: please confirm it",
+            body=(
+                f"{by.display_name} of {trust.name} recorded a relationship with {other.name}: "
+                f"{relationship.get_kind_display().lower()}. Matching counts it only once {other.name} confirms it. "
+                "Confirm or decline it on your trust's page."
+            ),
+            url=_relationship_page(other),
+        )
+    return relationship
+
+
+def _relationship_answer(*, relationship: TrustRelationship, by: User, status: RelationshipStatus) -> TrustRelationship:
+    locked = (
+        TrustRelationship.objects.select_for_update(of=("self",))
+        .select_related("trust_a", "trust_b", "entered_for", "entered_by")
+        .get(pk=relationship.pk)
+    )
+    if not locked.is_pending:
+        raise RelationshipNotPending(locked.get_status_display().lower())
+    if not permissions.can_answer_relationship(by, locked):
+        raise PermissionDenied("Only the other trust's executives or regulator staff can confirm or decline this")
+    by_regulator = permissions.is_regulator_or_admin(by)
+    locked.status = status
+    locked.answered_by = by
+    locked.answered_at = timezone.now()
+    mark_change(locked, reason=f"{status.label} by {'regulator staff ' if by_regulator else ''}{by.username}")
+    locked.save()
+    # A pending relationship was entered for one trust of the pair (can_answer_relationship checked it).
+    entered_for = locked.trust_a if locked.entered_for_id == locked.trust_a_id else locked.trust_b
+    answering = locked.other_than(entered_for.pk)
+    verb = "confirmed" if status == TrustRelationship.Status.CONFIRMED else "declined"
+    counts = " Matching now counts it." if status == TrustRelationship.Status.CONFIRMED else ""
+    kind = locked.get_kind_display().lower()
+    if by_regulator:
+        # Regulator staff answered for the other trust: both trusts are told.
+        notify(
+            recipients=[*_active_executives(entered_for.pk), *_active_executives(answering.pk)],
+            subject=f"Regulator staff {verb} a relationship between {entered_for.name} and {answering.name}",
+            body=f"{by.display_name} (regulator staff) {verb} the relationship {entered_for.name} recorded with "
+            f"{answering.name}: {kind}.{counts}",
+            url=_relationship_page(entered_for),
+        )
+        return locked
+    notify(
+        recipients=[user for user in _active_executives(entered_for.pk) if user.pk != by.pk],
+        subject=f"{answering.name} {verb} your relationship",
+        body=(
+            f"{by.display_name} of {answering.name} {verb} the relationship {entered_for.name} recorded: "
+            f"{kind}.{counts}"
+        ),
+        url=_relationship_page(entered_for),
+    )
+    return locked
+
+
+@transaction.atomic
+def relationship_confirm(*, relationship: TrustRelationship, by: User) -> TrustRelationship:
+    """The other trust's executive (or regulator staff) confirms a pending relationship: from now on matching counts
+    it and everyone sees it. Raises RelationshipNotPending if it was answered meanwhile, PermissionDenied if `by`
+    may not answer."""
+    return _relationship_answer(relationship=relationship, by=by, status=TrustRelationship.Status.CONFIRMED)
+
+
+@transaction.atomic
+def relationship_decline(*, relationship: TrustRelationship, by: User) -> TrustRelationship:
+    """The other trust's executive (or regulator staff) declines a pending relationship: it never counts, and may be
+    entered again."""
+    return _relationship_answer(relationship=relationship, by=by, status=TrustRelationship.Status.DECLINED)

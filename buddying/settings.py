@@ -212,6 +212,12 @@ if not 1 <= BUDDY_COVERS_AT_STRENGTH <= 5:
         f"BUDDY_COVERS_AT_STRENGTH must be a strength from 1 to 5, not {BUDDY_COVERS_AT_STRENGTH}"
     )
 
+# What a known relationship (confirmed by both trusts, or recorded by regulator staff) adds to a candidate's
+# matching score, in points out of 100: modest by default, a seventh of cultural fit's 35. 0 turns it off; at most 50.
+MATCH_RELATIONSHIP_WEIGHT = env_int("MATCH_RELATIONSHIP_WEIGHT", 5)
+if not 0 <= MATCH_RELATIONSHIP_WEIGHT <= 50:
+    raise ImproperlyConfigured(f"MATCH_RELATIONSHIP_WEIGHT must be 0 to 50 points, not {MATCH_RELATIONSHIP_WEIGHT}")
+
 CRISPY_ALLOWED_TEMPLATE_PACKS = ["gds"]
 CRISPY_TEMPLATE_PACK = "gds"
 

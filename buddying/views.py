@@ -15,7 +15,7 @@ from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse_lazy
+from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -29,6 +29,7 @@ from buddying.forms import (
     ExpertiseForm,
     ImprovementNeedsForm,
     InviteForm,
+    RelationshipForm,
     SignInForm,
     SignupForm,
     TrustProfileForm,
@@ -134,6 +135,8 @@ def trust_detail(request: AuthenticatedHttpRequest, ods_code: str) -> HttpRespon
             "culture": culture,
             "culture_scores": culture.scores() if culture else [],
             "marker": selectors.map_markers(Trust.objects.filter(pk=trust.pk)),
+            "relationships": selectors.trust_relationships(trust=trust, user=request.user),
+            "can_add_relationship": permissions.can_enter_relationship_for(request.user, trust) and not trust.is_closed,
         },
     )
 
@@ -211,6 +214,77 @@ def trust_needs_edit(request: AuthenticatedHttpRequest, ods_code: str) -> HttpRe
         title="Improvement needs",
         saved="Improvement needs saved",
     )
+
+
+# Known relationships between trusts: recorded from a trust's page, answered by the other trust's executives.
+
+
+@require_http_methods(["GET", "POST"])
+def trust_relationship_new(request: AuthenticatedHttpRequest, ods_code: str) -> HttpResponse:
+    """Record a relationship of this trust with another. An executive may do so for their own trust only (another
+    trust's page is a 404); it then waits for the other trust to confirm it."""
+    trust = permissions.get_trust_for_edit_or_404(request.user, ods_code)
+    form = RelationshipForm(request.POST or None, trust=trust)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            relationship = services.relationship_create(
+                by=request.user,
+                trust=trust,
+                other=data["other"],
+                kind=data["kind"],
+                description=data["description"],
+                started_on=data["started_on"],
+                ended_on=data["ended_on"],
+            )
+        except PermissionDenied:
+            raise Http404("No trust matches the given query.") from None
+        except ValidationError as error:
+            for field, field_errors in error.message_dict.items():
+                form.add_error(field if field in form.fields else None, field_errors)
+        else:
+            if relationship.is_confirmed:
+                messages.success(request, f"Relationship with {data['other'].name} recorded")
+            else:
+                messages.success(
+                    request,
+                    f"Relationship with {data['other'].name} recorded. It counts in matching once "
+                    f"{data['other'].name} confirms it; their executives have been told.",
+                )
+            return redirect(reverse("trust-detail", kwargs={"ods_code": trust.ods_code}) + "#relationships")
+    return render(request, "buddying/trust_form.html", {"trust": trust, "form": form, "title": "Record a relationship"})
+
+
+def _relationship_answer(request: AuthenticatedHttpRequest, pk: int, *, confirm: bool) -> HttpResponse:
+    relationship = permissions.get_relationship_to_answer_or_404(request.user, pk)
+    # Back to the page it was answered from: the answering trust's (an executive's own trust, or the trust regulator
+    # staff answered for).
+    answering = relationship.answering_trust
+    entered_for = relationship.other_than(answering.pk) if answering else relationship.trust_a
+    try:
+        if confirm:
+            services.relationship_confirm(relationship=relationship, by=request.user)
+        else:
+            services.relationship_decline(relationship=relationship, by=request.user)
+    except services.RelationshipNotPending as answered:
+        messages.error(
+            request, f"The relationship with {entered_for.name} was not changed: it is already {answered.status}"
+        )
+    else:
+        verb = "confirmed" if confirm else "declined"
+        messages.success(request, f"Relationship with {entered_for.name} {verb}")
+    page = answering or relationship.trust_a
+    return redirect(reverse("trust-detail", kwargs={"ods_code": page.ods_code}) + "#relationships")
+
+
+@require_POST
+def relationship_confirm(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    return _relationship_answer(request, pk, confirm=True)
+
+
+@require_POST
+def relationship_decline(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    return _relationship_answer(request, pk, confirm=False)
 
 
 # People: invitations by email, signing up from one, the People page, your account and passwords.

@@ -7,6 +7,7 @@ from typing import Any, cast
 from crispy_forms_gds.helper import FormHelper
 from crispy_forms_gds.layout import HTML, Field, Fieldset, Layout, Size, Submit
 from django import forms
+from django.conf import settings
 from django.utils import timezone
 
 from buddying.formfields import DateField, GovukFormMixin, ModelChoiceField, ModelMultipleChoiceField
@@ -58,6 +59,17 @@ class MatchSettingsForm(GovukFormMixin, forms.Form):
                 help_text=WEIGHT_HINTS[name],
                 max_value=1000,
             )
+        # Not a criterion: points added for a relationship both trusts confirmed, whatever the weights' units.
+        self.fields["weight_relationship"] = _number(
+            "Known relationship: points added",
+            settings.MATCH_RELATIONSHIP_WEIGHT,
+            help_text=(
+                "Added to the score (out of 100) of a candidate with a relationship both trusts confirmed: an "
+                "informal arrangement, a shared network, leaders who worked together. 0 to 50"
+            ),
+            max_value=50,
+        )
+        self.fields["weight_relationship"].required = False
         geography = DEFAULTS.geography
         self.fields["min_distance_km"] = _number(
             "Nearest a buddy may be (km)",
@@ -107,6 +119,7 @@ class MatchSettingsForm(GovukFormMixin, forms.Form):
             Fieldset(
                 HTML('<p class="govuk-body-s">Only the ratios matter: the weights are scaled to add up to 100%.</p>'),
                 *(Field.text(f"weight_{name}", field_width=4) for name in CRITERIA),
+                Field.text("weight_relationship", field_width=4),
                 legend="Weights",
                 legend_size=Size.SMALL,
             ),
@@ -128,8 +141,11 @@ class MatchSettingsForm(GovukFormMixin, forms.Form):
         if self.errors:
             return cleaned
         try:
+            weights = {name: cleaned[f"weight_{name}"] for name in CRITERIA}
+            if cleaned.get("weight_relationship") is not None:
+                weights["relationship"] = cleaned["weight_relationship"] / 100
             cleaned["settings"] = match_settings_build(
-                weights={name: cleaned[f"weight_{name}"] for name in CRITERIA},
+                weights=weights,
                 geography={
                     "min_distance_km": cleaned["min_distance_km"],
                     "ideal_max_minutes": cleaned["ideal_max_minutes"],
@@ -146,6 +162,9 @@ class MatchSettingsForm(GovukFormMixin, forms.Form):
     def initial_from_run(stored: dict[str, Any], *, kind: str) -> dict[str, Any]:
         """Fill the form from a recorded run's settings, to run it again with a change."""
         initial: dict[str, Any] = {f"weight_{name}": stored["weights"][name] for name in CRITERIA}
+        # Runs recorded before relationships counted had none: show the default for the next run.
+        if "relationship" in stored["weights"]:
+            initial["weight_relationship"] = round(stored["weights"]["relationship"] * 100, 2)
         initial.update(
             {key: stored["geography"][key] for key in ("min_distance_km", "ideal_max_minutes", "max_minutes")}
         )

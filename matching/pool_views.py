@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
+from buddying import selectors as registry_selectors
 from buddying.http import AuthenticatedHttpRequest
 from buddying.models import ExpertiseArea, Trust
 from buddying.spreadsheets import neutralise
@@ -269,5 +270,6 @@ def pool_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse | Stre
             # Pool readiness (matching.readiness_views): the latest result and the form that starts a new one.
             "readiness": readiness_selectors.latest_readiness(framework=framework),
             "readiness_form": ReadinessForm(action=reverse("matching:readiness-start", kwargs={"pk": framework.pk})),
+            "relationships": registry_selectors.relationships_of({m.application.trust_id for m in members}),
         },
     )

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 from django.apps import apps
 from django.conf import settings
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -20,7 +20,9 @@ from buddying.models import (
     ImprovementNeed,
     Trust,
     TrustExpertise,
+    TrustRelationship,
     User,
+    relationship_confirmation,
 )
 from buddying.permissions import is_regulator_or_admin
 from buddying.worklist import WorkItem
@@ -209,6 +211,52 @@ def pool_member_ids(*, day: dt.date, framework_id: int | None = None) -> set[int
     return set(pool_member_travel(day=day, framework_id=framework_id))
 
 
+# How a shortlist names each kind of known relationship (the reason of its bonus).
+RELATIONSHIP_REASONS = {
+    TrustRelationship.Kind.INFORMAL_BUDDYING: "An informal buddying arrangement between the two trusts",
+    TrustRelationship.Kind.LEARNING: "A learning arrangement between the two trusts",
+    TrustRelationship.Kind.SHARED_NETWORK: "The two trusts share a network",
+    TrustRelationship.Kind.LEADERS_WORKED_TOGETHER: "Chief executives or chairs have worked together",
+}
+
+
+def relationship_reason(kind: str, *, who: str) -> str:
+    """'Chief executives or chairs have worked together (confirmed by both trusts)'."""
+    return f"{RELATIONSHIP_REASONS[TrustRelationship.Kind(kind)]} ({who})"
+
+
+def known_relationships(trust_ids: set[int]) -> dict[int, list[tuple[str, str]]]:
+    """Confirmed relationships of each trust in `trust_ids`, as the engine takes them: (other trust's ODS code,
+    reason). One query. Pending and declined relationships never count."""
+    found: dict[int, list[tuple[str, str]]] = defaultdict(list)
+    rows = (
+        TrustRelationship.objects.confirmed()
+        .filter(Q(trust_a_id__in=trust_ids) | Q(trust_b_id__in=trust_ids))
+        .order_by("kind", "pk")
+        .values_list(
+            "trust_a_id",
+            "trust_a__ods_code",
+            "trust_b_id",
+            "trust_b__ods_code",
+            "kind",
+            "entered_for_id",
+            "answered_by__role",
+            "answered_by__is_superuser",
+        )
+    )
+    for a_id, a_code, b_id, b_code, kind, entered_for_id, answered_role, answered_superuser in rows:
+        who = relationship_confirmation(
+            entered_by_a_trust=entered_for_id is not None,
+            answered_by_regulator=answered_role in {User.Role.REGULATOR, User.Role.ADMIN} or bool(answered_superuser),
+        )
+        reason = relationship_reason(kind, who=who)
+        if a_id in trust_ids:
+            found[a_id].append((b_code, reason))
+        if b_id in trust_ids:
+            found[b_id].append((a_code, reason))
+    return found
+
+
 def supported_trusts(ods_codes: list[str]) -> list[SupportedTrust]:
     """The engine's view of trusts that need support, in the order given. Unknown codes are an error."""
     found = {
@@ -231,6 +279,7 @@ def supported_trusts(ods_codes: list[str]) -> list[SupportedTrust]:
     existing: dict[int, set[str]] = defaultdict(set)
     for supported_id, buddy_id in pairs:
         existing[supported_id].add(buddy_codes[buddy_id])
+    relationships = known_relationships(ids)
     result = []
     for code in ods_codes:
         trust = found[code]
@@ -250,6 +299,7 @@ def supported_trusts(ods_codes: list[str]) -> list[SupportedTrust]:
                 travel_adjustment_minutes=float(trust.travel_adjustment_minutes),
                 existing_buddies=frozenset(existing[trust.pk]),
                 in_special_measures=trust.improvement_status == Trust.ImprovementStatus.SPECIAL_MEASURES,
+                relationships=tuple(relationships.get(trust.pk, ())),
             )
         )
     return result

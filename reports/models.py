@@ -24,6 +24,7 @@ class ReportKind(models.TextChoices):
     TIME_TO_AGREEMENT = "time-to-agreement", "Time from needs recorded to buddy agreed"
     POOL_COVERAGE = "pool-coverage", "Pool coverage and capacity"
     OUTCOMES = "outcomes", "Outcomes: trusts that left special measures while buddied"
+    INFORMAL_ARRANGEMENTS = "informal-arrangements", "Register of informal arrangements"
     PACK = "pack", "Arrangement pack"
 
 

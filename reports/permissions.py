@@ -15,8 +15,9 @@ from buddying.models import User
 from buddying.permissions import is_regulator_or_admin
 from reports.models import ExportJob, ReportKind
 
-# Not about arrangements: the pool's capacity against every trust's (private) improvement needs.
-REGULATOR_ONLY_REPORTS = frozenset({ReportKind.POOL_COVERAGE})
+# Not about arrangements: the pool's capacity against every trust's (private) improvement needs, and informal
+# arrangements between any trusts (some still waiting for the other trust to confirm them).
+REGULATOR_ONLY_REPORTS = frozenset({ReportKind.POOL_COVERAGE, ReportKind.INFORMAL_ARRANGEMENTS})
 
 
 def reportable_arrangements(user: User) -> ArrangementQuerySet:

@@ -2,6 +2,7 @@ import pytest
 from django.urls import reverse
 
 from buddying.models import Trust
+from buddying.services import relationship_create
 from buddying.tests.factories import (
     CultureProfileFactory,
     ExpertiseAreaFactory,
@@ -282,9 +283,12 @@ class TestDirectory:
             TrustExpertiseFactory(trust=trust, area=ExpertiseAreaFactory(slug=f"e{n}"))
             ImprovementNeedFactory(trust=trust, area=ExpertiseAreaFactory(slug=f"n{n}"))
         CultureProfileFactory(trust=trust)
+        for _ in range(3):
+            relationship_create(by=regulator, trust=trust, other=TrustFactory(), kind="shared-network")
         client.force_login(regulator)
-        # session, user, existence, trust+ics+culture, services, expertise, needs, marker, unread notifications
-        with django_assert_num_queries(9):
+        # session, user, existence, trust+ics+culture, services, expertise, needs, marker, known relationships (with
+        # both trusts and who entered and answered each), unread notifications
+        with django_assert_num_queries(10):
             client.get(trust.get_absolute_url())
 
 

@@ -130,6 +130,10 @@ class PoolScores:
     met: npt.NDArray[np.bool_]  # (m,): needs its current buddies already cover
     met_by: tuple[str, ...]  # per need: the current buddy covering it, "" where none
     covers_at: int
+    # Known relationships: which candidates have one confirmed with the supported trust, and what it added to each
+    # total (the bonus, less whatever would take the total past 1). Included in `total` and in `match_quality`.
+    related: BoolArray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    relationship_added: FloatArray = field(default_factory=lambda: np.zeros(0))
 
     def __len__(self) -> int:
         return int(self.total.shape[0])
@@ -162,13 +166,16 @@ class PoolScores:
 
     def match_quality(self) -> FloatArray:
         """m_c: each candidate's non-expertise match (the other four criteria, weights renormalised without
-        expertise). 1.0 everywhere if expertise is the only weighted criterion."""
+        expertise), plus what a known relationship added to its total, at most 1. 1.0 everywhere if expertise is
+        the only weighted criterion."""
         w = self.weights.copy()
         w[EXPERTISE] = 0.0
         if w.sum() <= 0:
             return np.ones(len(self), dtype=np.float64)
         w /= w.sum()
         result: FloatArray = self.criteria @ w
+        if self.relationship_added.shape == result.shape:
+            result = np.minimum(result + self.relationship_added, 1.0)
         return result
 
     @functools.cached_property
@@ -514,6 +521,8 @@ def score_prepared(
     criteria[:, STRUCTURE] = structure
     known[:, STRUCTURE] = structure_known
     total = criteria @ weights
+    related, relationship_added = relationship_bonus(supported, prep, settings, total)
+    total = total + relationship_added
 
     excluded = _exclusions(supported, prep, settings, distance, travel)
     existing = [prep.ods_index[code] for code in sorted(supported.existing_buddies) if code in prep.ods_index]
@@ -542,7 +551,29 @@ def score_prepared(
         met=np.array([bool(code) for code in met_by], dtype=bool),
         met_by=met_by,
         covers_at=settings.covers_at,
+        related=related,
+        relationship_added=relationship_added,
     )
+
+
+def relationship_bonus(
+    supported: SupportedTrust, prep: PreparedPool, settings: MatchSettings, total: FloatArray
+) -> tuple[BoolArray, FloatArray]:
+    """Which candidates have a known relationship with the supported trust, and what it adds to each total.
+
+    A bonus, not a criterion: a candidate with no relationship gets nothing added and loses nothing (it is not
+    missing data). The bonus stops the total at 1, so what is added is what the reason says.
+    """
+    related = np.zeros(prep.n, dtype=bool)
+    for code, _description in supported.relationships:
+        row = prep.ods_index.get(code)
+        if row is not None and code != supported.ods_code:
+            related[row] = True
+    if not related.any():
+        return related, np.zeros(prep.n, dtype=np.float64)
+    bonus = settings.weights.relationship_bonus()
+    added: FloatArray = np.where(related, np.clip(1.0 - total, 0.0, bonus), 0.0)
+    return related, added
 
 
 def _exclusions(

@@ -30,6 +30,8 @@ from matching.engine.types import (
     CRITERIA,
     CRITERION_LABELS,
     EXCLUSION_REASONS,
+    RELATIONSHIP,
+    RELATIONSHIP_LABEL,
     CandidatePool,
     CriterionScore,
     EngineInputError,
@@ -87,6 +89,7 @@ def shortlist(
         not_covering=not_covering,
         warnings=run_warnings(scores, supported, prep, settings),
         met_by_existing={area: code for area, code in zip(scores.need_areas, scores.met_by, strict=True) if code},
+        relationship_bonus=settings.weights.relationship_bonus(),
     )
 
 
@@ -203,6 +206,8 @@ def ranked_candidates(
             )
             for j, name in enumerate(CRITERIA)
         )
+        if scores.related.shape[0] and scores.related[row]:
+            criteria += (relationship_score(scores, supported, settings, row, prep.ods[row]),)
         warnings = []
         if known[CULTURAL_FIT] and v[CULTURAL_FIT] < settings.low_fit_warning:
             warnings.append(
@@ -237,6 +242,28 @@ def ranked_candidates(
             )
         )
     return tuple(result)
+
+
+def relationship_score(
+    scores: PoolScores, supported: SupportedTrust, settings: MatchSettings, row: int, code: str
+) -> CriterionScore:
+    """The known relationship's bonus for candidate `row` (ODS `code`), with a reason naming each relationship and
+    what it added to the total."""
+    descriptions = list(dict.fromkeys(text for ods, text in supported.relationships if ods == code))
+    added = float(scores.relationship_added[row])
+    bonus = settings.weights.relationship_bonus()
+    points = round(100 * added)
+    reason = "; ".join(descriptions) + f": adds {points} point{'s' if points != 1 else ''} to the score"
+    if added < bonus - 1e-9:  # stopped at 100 (not a rounding difference)
+        reason += " (a score stops at 100)"
+    return CriterionScore(
+        name=RELATIONSHIP,
+        label=RELATIONSHIP_LABEL,
+        score=1.0,
+        weight=bonus,
+        contribution=added,
+        reason=reason,
+    )
 
 
 def candidate_flags(pool: CandidatePool, prep: PreparedPool, row: int) -> tuple[str, ...]:

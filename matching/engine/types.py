@@ -22,6 +22,12 @@ CRITERION_LABELS = {
     "capacity": "Capacity",
     "structure": "Structure similarity",
 }
+# Not a criterion: a bonus added to the total of a candidate with a known relationship with the supported trust.
+# Listed after the criteria in a ranked candidate's `criteria`, only where it applies.
+RELATIONSHIP = "relationship"
+RELATIONSHIP_LABEL = "Known relationship"
+# The bonus may be at most this share of the score: a relationship helps, but cannot outweigh fit and expertise.
+RELATIONSHIP_BONUS_MAX = 0.5
 
 # Exclusion reasons. Each excluded candidate carries a bit mask of these (CandidatePool order).
 EXCLUDE_SELF = 1 << 0
@@ -91,12 +97,27 @@ class Weights:
     geography: float = 0.15
     capacity: float = 0.12
     structure: float = 0.08
+    # Not a weight like the others but a bonus: what a known relationship with the supported trust adds to a
+    # candidate's total (0 to RELATIONSHIP_BONUS_MAX; 0.05 is 5 points out of 100), whatever units the weights above
+    # are in. The review found arrangements worked best where the two chief executives already knew and respected
+    # each other. Modest by default (a seventh of cultural fit's default weight). No relationship adds nothing and is
+    # not missing data.
+    relationship: float = 0.05
 
     def validate(self) -> None:
         for name in CRITERIA:
             _check_finite_non_negative(f"The weight for {CRITERION_LABELS[name].lower()}", getattr(self, name))
         if self.total() == 0:
             raise EngineInputError("At least one weight must be more than 0")
+        _check_finite_non_negative("The bonus for a known relationship", self.relationship)
+        if self.relationship > RELATIONSHIP_BONUS_MAX:
+            raise EngineInputError(
+                f"The bonus for a known relationship must be at most {RELATIONSHIP_BONUS_MAX * 100:g} points out of 100"
+            )
+
+    def relationship_bonus(self) -> float:
+        """What a known relationship adds to a total score (0-1)."""
+        return float(self.relationship)
 
     def total(self) -> float:
         return float(sum(getattr(self, name) for name in CRITERIA))
@@ -204,6 +225,10 @@ class SupportedTrust:
     existing_buddies: frozenset[str] = frozenset()
     # Trusts in special measures are served first in a wave.
     in_special_measures: bool = False
+    # Known relationships it has confirmed with candidates: (candidate ODS code, what the relationship is, in a
+    # sentence such as "Chief executives or chairs have worked together (confirmed by both trusts)"). A pair may
+    # appear more than once (one per kind); the bonus is added once.
+    relationships: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, eq=False)
@@ -266,7 +291,7 @@ class RankedCandidate:
     ods_code: str
     rank: int  # 1 = best
     total: float  # 0-1
-    criteria: tuple[CriterionScore, ...]  # in CRITERIA order
+    criteria: tuple[CriterionScore, ...]  # in CRITERIA order, then the relationship bonus where it applies
     covers: tuple[str, ...]  # need areas it has strength in (and runs the service for)
     distance_km: float
     travel_minutes: float
@@ -303,6 +328,8 @@ class Shortlist:
     warnings: tuple[str, ...] = ()
     # Needs already covered by the trust's current buddies (area slug -> the buddy's ODS code).
     met_by_existing: Mapping[str, str] = field(default_factory=dict)
+    # What a known relationship adds to a candidate's total (0-1), at most; see Weights.relationship.
+    relationship_bonus: float = 0.0
 
 
 @dataclass(frozen=True)

@@ -96,6 +96,8 @@ def shortlist_json(result: engine.Shortlist, snapshot: selectors.PoolSnapshot) -
             for area, code in result.met_by_existing.items()
         ],
         "excluded": excluded,
+        # What a known relationship adds to a candidate's total, at most (0-1).
+        "relationship_bonus": round(result.relationship_bonus, 4),
     }
 
 

@@ -34,10 +34,14 @@ def match_settings_build(
     """Settings from plain values, checked: invalid values raise EngineInputError with a readable message.
 
     The strength that counts as covering a need is the service's one threshold, settings.BUDDY_COVERS_AT_STRENGTH.
+    Without a bonus for a known relationship, it is settings.MATCH_RELATIONSHIP_WEIGHT points out of 100.
     """
     defaults = MatchSettings()
+    chosen = dataclasses.replace(defaults.weights, **(weights or {}))
+    if "relationship" not in (weights or {}):
+        chosen = dataclasses.replace(chosen, relationship=django_settings.MATCH_RELATIONSHIP_WEIGHT / 100)
     settings = MatchSettings(
-        weights=dataclasses.replace(defaults.weights, **(weights or {})),
+        weights=chosen,
         geography=dataclasses.replace(defaults.geography, **(geography or {})),
         pool_only=pool_only,
         covers_at=django_settings.BUDDY_COVERS_AT_STRENGTH,

@@ -11,6 +11,7 @@ import pytest
 from django.urls import reverse
 
 from buddying.models import Trust
+from buddying.services import relationship_create
 from buddying.tests.factories import ExpertiseAreaFactory, ImprovementNeedFactory, TrustExpertiseFactory, TrustFactory
 from matching import services
 from matching.tests.factories import BuddyCapacityFactory
@@ -25,8 +26,8 @@ WAVE_QUERIES = 4  # the trusts with needs (the form's choices)
 FRAMEWORK_LIST_QUERIES = 5  # the frameworks, and their lots in one prefetch
 EXECUTIVE_EXTRA = 1  # an executive's page reads their trust too (the header names it)
 # The framework; members, their offers; the lots; needs per lot (one aggregate); the filter's areas; the latest
-# readiness run (with who ran it).
-POOL_QUERIES = 10
+# readiness run (with who ran it); members' known relationships.
+POOL_QUERIES = 11
 
 
 @pytest.fixture
@@ -106,6 +107,7 @@ def pool_of(size: int, regulator):
         fees={},
     )
     framework = services.framework_advance(framework=framework, by=regulator)
+    previous = None
     for n in range(size):
         trust = TrustFactory(latitude=None if n == 0 else 51 + n / 50, longitude=None if n == 0 else -1.0)
         BuddyCapacityFactory(trust=trust, active_arrangements=n % 3)
@@ -123,6 +125,10 @@ def pool_of(size: int, regulator):
             offered=[(finance, 5, "Surplus for five years"), (maternity, 3, "Good maternity outcomes")],
         )
         services.pool_application_accredit(application=application, by=regulator, until=dt.date(2029, 1, 1))
+        # Each member has a known relationship with the one before it: the page lists them in one query.
+        if previous is not None:
+            relationship_create(by=regulator, trust=trust, other=previous, kind="shared-network")
+        previous = trust
     trusts_in_need(size, finance)
     while framework.status != "live":
         framework = services.framework_advance(framework=framework, by=regulator)
@@ -140,6 +146,8 @@ def test_the_pool_page_runs_the_same_queries_whatever_the_pool_size(
     assert response.status_code == 200
     members = response.context["members"]
     assert len(members) == (size if not query else sum(1 for n in range(size) if n % 3 < 2))
+    if not query:
+        assert len(response.context["relationships"]) == 2 * (size - 1)
 
 
 @pytest.mark.parametrize("size", [SMALL, LARGE])

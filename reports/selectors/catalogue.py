@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from arrangements.models import ENDED_STATUSES, RUNNING_STATUSES, Arrangement, Input, TermsOfReference
 from buddying.formatting import money
-from buddying.models import ExpertiseArea, ImprovementNeed, Trust
+from buddying.models import ExpertiseArea, ImprovementNeed, Trust, TrustRelationship
 from matching.models import Framework
 from matching.selectors import pool_members
 from reports.models import ReportKind
@@ -647,6 +647,91 @@ def outcomes_summary(queryset: QuerySet[Arrangement], context: Context) -> list[
     ]
 
 
+# The register of informal arrangements: buddying and learning arrangements trusts made themselves, outside special
+# measures (buddying.models.TrustRelationship), confirmed or still waiting for the other trust to confirm.
+
+INFORMAL_COLUMNS = (
+    Column("trust", "Trust", width=36),
+    Column("trust_ods", "ODS code", width=10),
+    Column("other", "With", width=36),
+    Column("other_ods", "ODS code of the other", width=10),
+    Column("kind", "Kind", "label", 28),
+    Column("description", "Description", width=48),
+    Column("started_on", "Started", "date", 12),
+    Column("ended_on", "Ended", "date", 12),
+    Column("status", "Status", "label", 22),
+    Column("entered_by", "Recorded by", width=36),
+    Column("answered_on", "Confirmed on", "date", 12),
+)
+RELATIONSHIP_KIND_LABELS = dict(TrustRelationship.Kind.choices)
+RELATIONSHIP_STATUS_LABELS = dict(TrustRelationship.Status.choices)
+
+
+def informal_table(queryset: QuerySet[Arrangement], context: Context) -> list[tuple[Any, ...]]:
+    """Every informal buddying or learning arrangement not declined, by trust name. One query; `queryset` (the
+    user's arrangements) is not used: this report is for regulator staff and admins only."""
+    rows = (
+        TrustRelationship.objects.filter(kind__in=TrustRelationship.INFORMAL_ARRANGEMENT_KINDS)
+        .exclude(status=TrustRelationship.Status.DECLINED)
+        .order_by("trust_a__name", "trust_b__name", "kind")
+        .values_list(
+            "trust_a__name",
+            "trust_a__ods_code",
+            "trust_b__name",
+            "trust_b__ods_code",
+            "kind",
+            "description",
+            "started_on",
+            "ended_on",
+            "status",
+            "entered_for__name",
+            "answered_at",
+        )
+    )
+    return [
+        (
+            a_name,
+            a_code,
+            b_name,
+            b_code,
+            RELATIONSHIP_KIND_LABELS[kind],
+            description,
+            started_on,
+            ended_on,
+            RELATIONSHIP_STATUS_LABELS[status],
+            entered_for or "Regulator staff",
+            local_date(answered_at) if status == TrustRelationship.Status.CONFIRMED else None,
+        )
+        for (
+            a_name,
+            a_code,
+            b_name,
+            b_code,
+            kind,
+            description,
+            started_on,
+            ended_on,
+            status,
+            entered_for,
+            answered_at,
+        ) in rows
+    ]
+
+
+def informal_summary(queryset: QuerySet[Arrangement], context: Context) -> list[tuple[str, str]]:
+    counts = dict(
+        TrustRelationship.objects.filter(kind__in=TrustRelationship.INFORMAL_ARRANGEMENT_KINDS)
+        .order_by()
+        .values("status")
+        .annotate(n=Count("pk"))
+        .values_list("status", "n")
+    )
+    return [
+        ("Confirmed informal arrangements", f"{counts.get(TrustRelationship.Status.CONFIRMED, 0):,}"),
+        ("Waiting for the other trust to confirm", f"{counts.get(TrustRelationship.Status.PENDING, 0):,}"),
+    ]
+
+
 REPORTS: dict[str, ReportDefinition] = {
     definition.kind: definition
     for definition in (
@@ -718,6 +803,17 @@ REPORTS: dict[str, ReportDefinition] = {
             columns=OUTCOME_COLUMNS,
             table=outcomes_table,
             summary=outcomes_summary,
+        ),
+        ReportDefinition(
+            kind=ReportKind.INFORMAL_ARRANGEMENTS,
+            title="Register of informal arrangements",
+            description="Informal buddying and learning arrangements trusts made themselves, outside special "
+            "measures: confirmed by both trusts, recorded by regulator staff, or waiting for confirmation.",
+            file_stem="informal-arrangements",
+            columns=INFORMAL_COLUMNS,
+            table=informal_table,
+            summary=informal_summary,
+            filterable=False,
         ),
     )
 }

@@ -25,6 +25,13 @@ def add_settings_arguments(parser: ArgumentParser) -> None:
             dest=f"weight_{name}",
             help=f"weight of {name.replace('_', ' ')} (default %(default)s; only the ratios matter)",
         )
+    parser.add_argument(
+        "--relationship-points",
+        type=float,
+        default=None,
+        help="points out of 100 added for a relationship both trusts confirmed, 0 to 50 (default: "
+        "MATCH_RELATIONSHIP_WEIGHT, 5)",
+    )
     band = DEFAULTS.geography
     parser.add_argument(
         "--min-distance-km", type=float, default=band.min_distance_km, help="nearer is excluded (default %(default)s)"
@@ -49,9 +56,12 @@ def add_settings_arguments(parser: ArgumentParser) -> None:
 
 
 def settings_from_options(options: dict[str, Any]) -> MatchSettings:
+    weights = {name: options[f"weight_{name}"] for name in CRITERIA}
+    if options.get("relationship_points") is not None:
+        weights["relationship"] = options["relationship_points"] / 100
     try:
         return match_settings_build(
-            weights={name: options[f"weight_{name}"] for name in CRITERIA},
+            weights=weights,
             geography={
                 "min_distance_km": options["min_distance_km"],
                 "ideal_max_minutes": options["ideal_minutes"],
