@@ -56,6 +56,16 @@ _CACHE_ATTRIBUTE = "_matching_engine_prepared"
 _STRUCTURE_CACHE_SIZE = 16
 
 
+def weighted_sum(criteria: FloatArray, weights: FloatArray) -> FloatArray:
+    """criteria @ weights, one column at a time: every row gets the same operations in the same order, so identical
+    candidates get bit-identical totals wherever they sit (a BLAS product may not: its blocking depends on the row's
+    position, and the ODS-code tie-break then fails on a difference in the last bit)."""
+    result = np.zeros(criteria.shape[0], dtype=np.float64)
+    for column, weight in enumerate(weights.tolist()):
+        result += criteria[:, column] * weight
+    return result
+
+
 @dataclass(frozen=True, eq=False)
 class PreparedPool:
     """What scoring needs from a pool that does not depend on the supported trust. Built once per pool."""
@@ -173,7 +183,7 @@ class PoolScores:
         if w.sum() <= 0:
             return np.ones(len(self), dtype=np.float64)
         w /= w.sum()
-        result: FloatArray = self.criteria @ w
+        result = weighted_sum(self.criteria, w)
         if self.relationship_added.shape == result.shape:
             result = np.minimum(result + self.relationship_added, 1.0)
         return result
@@ -378,9 +388,10 @@ def _prepare_culture(culture: FloatArray) -> tuple[FloatArray, BoolArray, BoolAr
         return np.zeros((0, n)), np.zeros(n, bool), np.zeros(n, bool), np.full(n, np.nan)
     has_profile = np.asarray(np.isfinite(culture).all(axis=1))  # an array, never numpy's scalar bool, for the stubs
     filled = np.where(has_profile[:, None], culture, 0.0)
-    level = filled.mean(axis=1)
+    # Column by column, like weighted_sum: identical profiles get bit-identical patterns wherever they sit.
+    level = weighted_sum(filled, np.full(dims, 1.0 / dims))
     centred = filled - level[:, None]
-    spread = np.sqrt(np.einsum("ij,ij->i", centred, centred))
+    spread = np.sqrt(weighted_sum(centred * centred, np.ones(dims)))
     has_pattern = has_profile & (spread >= FLAT_PATTERN)
     pattern = np.divide(centred, spread[:, None], out=np.zeros_like(centred), where=has_pattern[:, None])
     level = np.where(has_profile, level, np.nan)
@@ -491,7 +502,7 @@ def score_prepared(
     # Cultural fit: (1 + r) / 2 for the correlation r of the two values patterns; 0 and not known without both.
     pattern, level = supported_pattern(supported, prep)
     if pattern is not None:
-        correlation = np.clip(pattern @ prep.pattern_t, -1.0, 1.0)
+        correlation = np.clip(weighted_sum(prep.pattern_t.T, pattern), -1.0, 1.0)
         compared = prep.has_pattern.copy()
         correlation[~compared] = np.nan
         criteria[:, CULTURAL_FIT] = np.where(compared, 0.5 + 0.5 * np.nan_to_num(correlation), 0.0)
@@ -504,7 +515,7 @@ def score_prepared(
     need_rows = np.asarray(needs.rows, dtype=np.intp)
     strength = prep.strength_t[need_rows]
     coverage_t = np.where(strength >= settings.covers_at, strength / 5.0, 0.0)
-    criteria[:, EXPERTISE] = needs.weights @ coverage_t
+    criteria[:, EXPERTISE] = weighted_sum(coverage_t.T, needs.weights)
     known[:, EXPERTISE] = prep.has_expertise
 
     # Geography: estimated minutes by road plus both trusts' adjustments (a ferry crossing), scored on the band.
@@ -520,7 +531,7 @@ def score_prepared(
     structure, structure_known = _structure_row(supported, prep)
     criteria[:, STRUCTURE] = structure
     known[:, STRUCTURE] = structure_known
-    total = criteria @ weights
+    total = weighted_sum(criteria, weights)
     related, relationship_added = relationship_bonus(supported, prep, settings, total)
     total = total + relationship_added
 
