@@ -413,7 +413,7 @@ class SoundingWillingness(models.TextChoices):
 
 
 class SoundingStatus(models.TextChoices):
-    OPEN = "open", "Open for answers"
+    OPEN = "open", "Open"
     CLOSED = "closed", "Closed"
 
 
