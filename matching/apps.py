@@ -21,8 +21,8 @@ class MatchingConfig(AppConfig):
         demo_matching_create(seed=seed)
 
     def worklist(self, user: User) -> list[WorkItem]:
-        """Pool work and soundings waiting for this person (buddying.worklist asks every app)."""
-        from matching import sounding_selectors
+        """Pool work, soundings and invitations to apply waiting for this person (buddying.worklist asks every app)."""
+        from matching import readiness_selectors, sounding_selectors
         from matching.selectors import worklist
 
-        return [*worklist(user), *sounding_selectors.worklist(user)]
+        return [*worklist(user), *sounding_selectors.worklist(user), *readiness_selectors.worklist(user)]

@@ -6,9 +6,11 @@ from __future__ import annotations
 from django.apps import apps
 from django.conf import settings
 from django.db.models import Q, QuerySet
+from django.urls import reverse
 from django.utils import timezone
 
-from buddying.models import Trust, TrustExpertise
+from buddying.models import Trust, TrustExpertise, User
+from buddying.worklist import WorkItem
 from matching.engine import Need
 from matching.engine.readiness import AtRiskTrust
 from matching.models import Framework, MatchRun, RecruitmentInvitation
@@ -109,3 +111,24 @@ def invitations_for(*, run: MatchRun) -> dict[str, RecruitmentInvitation]:
     ):
         found.setdefault(invitation.trust.ods_code, invitation)
     return found
+
+
+def worklist(user: User) -> list[WorkItem]:
+    """An executive: invitations to apply to the pool that their trust has still to answer (the oldest first)."""
+    if not (user.is_authenticated and user.is_trust_executive and user.trust_id is not None):
+        return []
+    waiting = list(
+        RecruitmentInvitation.objects.filter(trust_id=user.trust_id, status=RecruitmentInvitation.Status.SENT)
+        .order_by("sent_at", "pk")
+        .values_list("pk", flat=True)
+    )
+    if not waiting:
+        return []
+    return [
+        WorkItem(
+            title="Invitations to apply to the superbuddy pool",
+            count=len(waiting),
+            url=reverse("matching:recruitment-invitation", kwargs={"pk": waiting[0]}),
+            detail="Accept and apply, or decline with a reason",
+        )
+    ]

@@ -146,12 +146,16 @@ def test_an_invited_executive_accepts_and_goes_to_the_application_form(
     assert client.post(reverse("matching:recruitment-accept", args=[invitation.pk])).status_code == 404
 
     client.force_login(sue)
+    home = client.get(reverse("home")).content.decode()
+    assert "Invitations to apply to the superbuddy pool" in home
+    assert invitation.get_absolute_url() in home
     assert "Accept and apply" in client.get(invitation.get_absolute_url()).content.decode()
     response = client.post(reverse("matching:recruitment-accept", args=[invitation.pk]))
     assert response.url == reverse("matching:application-create", args=[live_pool.pk])
     invitation.refresh_from_db()
     assert invitation.status == RecruitmentInvitation.Status.ACCEPTED and invitation.answered_by == sue
     assert Notification.objects.filter(recipient=regulator, subject__contains="accepted").exists()
+    assert "Invitations to apply to the superbuddy pool" not in client.get(reverse("home")).content.decode()
 
 
 def test_declining_needs_a_reason_which_regulator_staff_then_read(client, live_pool, regulator, registry):
