@@ -209,7 +209,7 @@ def test_closing_twice_is_refused_and_only_regulator_staff_close(sounding, regul
 
 
 def test_str_names_the_sounding_and_the_answer(sounding, own_trust, executive):
-    assert str(sounding) == "Would you join? (open for answers)"
+    assert str(sounding) == "Would you join? (open)"
     assert str(response_of(sounding, own_trust)) == "Own Hospitals NHS Trust in Would you join?: no answer yet"
     answer(sounding, own_trust, executive, willingness="maybe")
     assert str(response_of(sounding, own_trust)) == "Own Hospitals NHS Trust in Would you join?: maybe"
