@@ -628,3 +628,17 @@ class RelationshipForm(GovukFormMixin, forms.Form):
         if started and ended and ended < started:
             self.add_error("ended_on", "The date it ended must be the same as or after the date it started")
         return cleaned
+
+
+class RelationshipRemoveForm(GovukFormMixin, forms.Form):
+    reason = forms.CharField(
+        label="Why is the relationship removed?",
+        help_text="For example: recorded in error, or the network has closed. The other trust is told.",
+        widget=forms.Textarea,
+    )
+    error_names = {"reason": "why the relationship is removed"}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.layout = Layout(Field.textarea("reason", rows=3), Submit("submit", "Remove the relationship"))

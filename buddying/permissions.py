@@ -120,6 +120,27 @@ def can_answer_relationship(user: User, relationship: TrustRelationship) -> bool
     )
 
 
+def can_remove_relationship(user: User, relationship: TrustRelationship) -> bool:
+    """Remove a relationship recorded in error or no longer true: an executive of either trust, or regulator staff
+    and admins. The history keeps it, with who removed it and why."""
+    if is_regulator_or_admin(user):
+        return True
+    return (
+        user.is_authenticated
+        and user.is_trust_executive
+        and user.trust_id is not None
+        and user.trust_id in {relationship.trust_a_id, relationship.trust_b_id}
+    )
+
+
+def get_relationship_to_remove_or_404(user: User, pk: int) -> TrustRelationship:
+    """A relationship `user` may remove; another pair's is missing (a 404), as for answering."""
+    relationship = get_object_or_404(TrustRelationship.objects.select_related("trust_a", "trust_b"), pk=pk)
+    if not can_remove_relationship(user, relationship):
+        raise Http404("No relationship matches the given query.")
+    return relationship
+
+
 def get_relationship_to_answer_or_404(user: User, pk: int) -> TrustRelationship:
     """A pending relationship `user` may confirm or decline; anything else (another pair's, their own trust's
     entry, one already answered) is missing, so that others' pending relationships are not disclosed."""

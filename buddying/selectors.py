@@ -196,6 +196,7 @@ class RelationshipRow:
     relationship: TrustRelationship
     other: Trust
     can_answer: bool
+    can_remove: bool
     # Pending: whose confirmation it waits for (the other trust, or this one).
     waiting_for: Trust | None
 
@@ -218,6 +219,7 @@ def trust_relationships(*, trust: Trust, user: User) -> list[RelationshipRow]:
                 relationship=relationship,
                 other=relationship.other_than(trust.pk),
                 can_answer=permissions.can_answer_relationship(user, relationship),
+                can_remove=permissions.can_remove_relationship(user, relationship),
                 waiting_for=relationship.answering_trust if relationship.is_pending else None,
             )
         )

@@ -544,3 +544,37 @@ def relationship_decline(*, relationship: TrustRelationship, by: User) -> TrustR
     """The other trust's executive (or regulator staff) declines a pending relationship: it never counts, and may be
     entered again."""
     return _relationship_answer(relationship=relationship, by=by, status=TrustRelationship.Status.DECLINED)
+
+
+@transaction.atomic
+def relationship_remove(*, relationship: TrustRelationship, by: User, reason: str) -> None:
+    """Remove a relationship recorded in error or no longer true (an executive of either trust, or regulator staff):
+    matching stops counting it at once. Its history keeps it, with who removed it and why; the other trust's
+    executives are told."""
+    if not permissions.can_remove_relationship(by, relationship):
+        raise PermissionDenied("Only either trust's executives or regulator staff can remove this relationship")
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": "Say why the relationship is removed"})
+    locked = (
+        TrustRelationship.objects.select_for_update(of=("self",))
+        .select_related("trust_a", "trust_b")
+        .get(pk=relationship.pk)
+    )
+    kind = locked.get_kind_display().lower()
+    mark_change(locked, by=by, reason=f"Removed by {by.username}: {reason}")
+    locked.delete()
+    trusts = [locked.trust_a, locked.trust_b]
+    told = [
+        user
+        for trust in trusts
+        if by.trust_id != trust.pk or permissions.is_regulator_or_admin(by)
+        for user in _active_executives(trust.pk)
+    ]
+    if told:
+        notify(
+            recipients=told,
+            subject=f"A relationship between {trusts[0].name} and {trusts[1].name} was removed",
+            body=f"{by.display_name} removed the relationship ({kind}): {reason}. Matching no longer counts it.",
+            url=_relationship_page(trusts[0] if by.trust_id != trusts[0].pk else trusts[1]),
+        )

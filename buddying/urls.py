@@ -22,6 +22,7 @@ urlpatterns = [
     path("trusts/<str:ods_code>/relationships/new/", views.trust_relationship_new, name="trust-relationship-new"),
     path("relationships/<int:pk>/confirm/", views.relationship_confirm, name="relationship-confirm"),
     path("relationships/<int:pk>/decline/", views.relationship_decline, name="relationship-decline"),
+    path("relationships/<int:pk>/remove/", views.relationship_remove, name="relationship-remove"),
     path("people/", views.people, name="people"),
     path("people/invite/", views.people_invite, name="people-invite"),
     path("people/invitations/<int:pk>/send-again/", views.people_invitation_resend, name="people-invitation-resend"),

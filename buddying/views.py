@@ -30,6 +30,7 @@ from buddying.forms import (
     ImprovementNeedsForm,
     InviteForm,
     RelationshipForm,
+    RelationshipRemoveForm,
     SignInForm,
     SignupForm,
     TrustProfileForm,
@@ -285,6 +286,23 @@ def relationship_confirm(request: AuthenticatedHttpRequest, pk: int) -> HttpResp
 @require_POST
 def relationship_decline(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _relationship_answer(request, pk, confirm=False)
+
+
+@require_http_methods(["GET", "POST"])
+def relationship_remove(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """Remove a relationship recorded in error or no longer true, with a reason: an executive of either trust, or
+    regulator staff (anyone else: 404)."""
+    relationship = permissions.get_relationship_to_remove_or_404(request.user, pk)
+    own = request.user.trust_id in {relationship.trust_a_id, relationship.trust_b_id}
+    page = relationship.trust_b if own and request.user.trust_id == relationship.trust_b_id else relationship.trust_a
+    other = relationship.other_than(page.pk)
+    form = RelationshipRemoveForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.relationship_remove(relationship=relationship, by=request.user, reason=form.cleaned_data["reason"])
+        messages.success(request, f"Relationship with {other.name} removed: matching no longer counts it")
+        return redirect(reverse("trust-detail", kwargs={"ods_code": page.ods_code}) + "#relationships")
+    title = f"Remove the relationship with {other.name} ({relationship.get_kind_display().lower()})"
+    return render(request, "buddying/trust_form.html", {"trust": page, "form": form, "title": title})
 
 
 # People: invitations by email, signing up from one, the People page, your account and passwords.

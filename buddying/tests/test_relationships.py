@@ -265,3 +265,46 @@ def test_the_trust_page_runs_the_same_queries_whatever_the_number_of_relationshi
         services.relationship_create(by=regulator, trust=own_trust, other=TrustFactory(), kind=WORKED_TOGETHER)
         enter(ExecutiveFactory(), own_trust)
     assert count_queries() == one
+
+
+# Removing one recorded in error or no longer true
+
+
+def test_either_trusts_executive_removes_one_with_a_reason_and_matching_stops_counting_it(
+    client, executive, other_executive
+):
+    relationship = services.relationship_create(
+        by=executive, trust=executive.trust, other=other_executive.trust, kind=WORKED_TOGETHER
+    )
+    services.relationship_confirm(relationship=relationship, by=other_executive)
+    client.force_login(executive)
+    page = trust_page(client, executive, executive.trust).content.decode()
+    remove_url = reverse("relationship-remove", kwargs={"pk": relationship.pk})
+    assert remove_url in page
+
+    blank = client.post(remove_url, {"reason": "  "})
+    assert "Enter why the relationship is removed" in blank.content.decode()
+    assert TrustRelationship.objects.filter(pk=relationship.pk).exists()
+
+    response = client.post(remove_url, {"reason": "Recorded in error: a different chair"})
+    assert response.url.endswith("#relationships")
+    assert not TrustRelationship.objects.filter(pk=relationship.pk).exists()
+    removal = TrustRelationship.history.filter(id=relationship.pk).order_by("-history_date").first()
+    assert removal.history_type == "-"
+    assert removal.history_change_reason == "Removed by executive: Recorded in error: a different chair"
+    assert removal.history_user == executive
+    (supported,) = supported_trusts([executive.trust.ods_code])
+    assert supported.relationships == ()
+    told = Notification.objects.filter(subject__contains="was removed")
+    assert {n.recipient for n in told} == {other_executive}
+
+
+@pytest.mark.parametrize(("who", "status"), [(REG, 302), (OTHER, 302), ("outsider", 404)])
+def test_only_the_two_trusts_or_regulator_staff_may_remove_one(client, persona, executive, other_trust, who, status):
+    relationship = enter(executive, other_trust)
+    user = ExecutiveFactory() if who == "outsider" else persona[who]
+    client.force_login(user)
+    url = reverse("relationship-remove", kwargs={"pk": relationship.pk})
+    assert client.get(url).status_code == (404 if status == 404 else 200)
+    assert client.post(url, {"reason": "Not true"}).status_code == status
+    assert TrustRelationship.objects.filter(pk=relationship.pk).exists() == (status == 404)

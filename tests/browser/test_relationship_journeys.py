@@ -74,3 +74,17 @@ def test_a_relationship_entered_by_one_trust_and_confirmed_by_the_other_counts_i
     expect(cells.nth(2)).to_have_text(REASON)
     expect(rosa.get_by_text("A relationship both trusts confirmed adds 5 points.")).to_be_visible()
     assert_accessible(rosa)
+
+    # Southampton later finds it was recorded in error and removes it, saying why: the shortlist stops counting it.
+    sue.get_by_role("link", name=f"Remove the relationship with {SOUTHBANK}").click()
+    assert_accessible(sue)
+    sue.get_by_role("button", name="Remove the relationship").click()
+    expect(sue.locator(".govuk-error-summary")).to_contain_text("Enter why the relationship is removed")
+    assert_accessible(sue)
+    sue.get_by_label("Why is the relationship removed?").fill("Recorded in error: a different chief executive")
+    sue.get_by_role("button", name="Remove the relationship").click()
+    expect(sue.locator(".govuk-notification-banner")).to_contain_text(f"Relationship with {SOUTHBANK} removed")
+    expect(sue.locator("#relationships-table")).to_have_count(0)
+    rosa.goto("/matching/trusts/RS9/")
+    rosa.get_by_role("button", name="Run shortlist").click()
+    expect(rosa.locator('.app-candidate[data-ods-code="RX2"] .app-relationship')).to_have_count(0)
