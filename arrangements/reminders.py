@@ -25,6 +25,7 @@ from arrangements.notifications import EVERY_PARTY, TRUSTS, notify, people_to_no
 from arrangements.services import missing_signatures
 from buddying import outbox
 from buddying.models import Notification, Trust
+from matching.services.soundings import sounding_reminders_sweep
 
 logger = logging.getLogger(__name__)
 
@@ -97,6 +98,7 @@ def reminders_sweep(*, today: dt.date | None = None) -> SweepResult:
         )
 
     call_off_reminders_sweep(today=today)
+    sounding_reminders_sweep(today=today)
 
     from arrangements.tasks import send_reminder
     from buddying.tasks import send_notification_emails

@@ -569,6 +569,37 @@ class SoundingResponse(models.Model):
         return self.fee_amount * self.max_concurrent_arrangements
 
 
+class SoundingReminderKind(models.TextChoices):
+    REPLY_DUE = "reply-due", "Answer due soon"
+    REPLY_OVERDUE = "reply-overdue", "Answer overdue"
+
+
+class SoundingReminder(models.Model):
+    """A reply-by reminder to a trust that has not answered a sounding, claimed before it is sent: the unique key
+    makes it go out once, as arrangements.models.CallOffReminder does for call-offs. A new reply-by date is a new
+    key, so moving the date reminds again."""
+
+    Kind = SoundingReminderKind
+
+    response = models.ForeignKey(SoundingResponse, on_delete=models.CASCADE, related_name="reminders")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    due_on = models.DateField()
+    sent_at = models.DateTimeField(default=timezone.now)
+    recipients = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-sent_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["response", "kind", "due_on"], name="sounding_reminder_once_per_date"),
+            models.CheckConstraint(
+                condition=Q(kind__in=SoundingReminderKind.values), name="sounding_reminder_kind_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} for {self.response.trust.name} ({self.due_on:%d %b %Y})"
+
+
 class RecruitmentStatus(models.TextChoices):
     SENT = "sent", "Waiting for an answer"
     ACCEPTED = "accepted", "Accepted: invited to apply"

@@ -11,14 +11,23 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
+from typing import cast
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
+from buddying.history import mark_change
 from buddying.models import ExpertiseArea, Trust, User
 from buddying.notifications import notify
-from matching.models import CommitmentTier, Framework, Sounding, SoundingIncentive, SoundingResponse
+from matching.models import (
+    CommitmentTier,
+    Framework,
+    Sounding,
+    SoundingIncentive,
+    SoundingReminder,
+    SoundingResponse,
+)
 from matching.models import SoundingWillingness as Willingness
 from matching.permissions import can_answer_sounding, can_manage_soundings
 from matching.services.pool import PoolError
@@ -76,7 +85,7 @@ def sounding_open(
     sounding = Sounding(
         framework=framework, title=title, message=message.strip(), tier=tier, reply_by=reply_by, created_by=by
     )
-    sounding._history_user = by  # type: ignore[attr-defined]  # read by django-simple-history
+    mark_change(sounding, by=by)
     sounding.save()
     # With history, so the audit trail starts with who asked each trust (a plain bulk_create writes none).
     bulk_create_with_history(
@@ -225,3 +234,54 @@ def sounding_close(*, sounding: Sounding, by: User) -> Sounding:
         url=locked.get_absolute_url(),
     )
     return locked
+
+
+# Days before a sounding's reply-by date that a trust yet to answer is reminded (as call-offs are).
+REPLY_BY_LEAD_DAYS = 3
+
+
+def sounding_reminders_sweep(*, today: dt.date) -> int:
+    """Remind the executives of each trust yet to answer an open sounding in the days before its reply-by date, and
+    once more when it has passed (the daily sweep, arrangements.reminders, calls this).
+
+    Each reminder is claimed and sent in one transaction: the SoundingReminder row's unique key (trust's place in
+    the sounding, kind, reply-by date) makes a second sweep, or one running at the same time, send nothing twice.
+    Returns how many were sent."""
+    waiting = (
+        SoundingResponse.objects.filter(
+            sounding__status=Sounding.Status.OPEN,
+            sounding__reply_by__isnull=False,
+            sounding__reply_by__lte=today + dt.timedelta(days=REPLY_BY_LEAD_DAYS),
+            willingness="",
+        )
+        .select_related("sounding__framework", "trust")
+        .order_by("sounding_id", "trust_id")
+    )
+    sent = 0
+    for response in waiting:
+        sounding = response.sounding
+        reply_by = cast(dt.date, sounding.reply_by)  # the filter above picks soundings by it
+        overdue = reply_by < today
+        kind = SoundingReminder.Kind.REPLY_OVERDUE if overdue else SoundingReminder.Kind.REPLY_DUE
+        try:
+            with transaction.atomic():
+                reminder = SoundingReminder.objects.create(response=response, kind=kind, due_on=reply_by)
+                executives = list(
+                    User.objects.filter(role=User.Role.TRUST_EXECUTIVE, trust_id=response.trust_id, is_active=True)
+                )
+                if overdue:
+                    subject = f"Answer overdue: would your trust join {sounding.framework.name}?"
+                    body = (
+                        f'Your trust\'s answer to "{sounding.title}" was due by {_day(reply_by)}. Regulator staff '
+                        "still accept it until they close the sounding."
+                    )
+                else:
+                    subject = f"Please answer by {_day(reply_by)}: would your trust join {sounding.framework.name}?"
+                    body = f'Your trust\'s answer to "{sounding.title}" is due by {_day(reply_by)}.'
+                notify(recipients=executives, subject=subject, body=body, url=sounding.get_absolute_url())
+                reminder.recipients = len(executives)
+                reminder.save(update_fields=["recipients"])
+        except IntegrityError:
+            continue  # claimed already, by an earlier sweep or one running now
+        sent += 1
+    return sent

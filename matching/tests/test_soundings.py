@@ -467,3 +467,40 @@ def test_the_demo_has_an_open_sounding_with_a_few_answers_of_each_kind(client):
     assert sounding.responses.filter(willingness="").exists()
     client.force_login(User.objects.get(username="regulator"))
     assert "The cost of the incentives asked for" in client.get(sounding.get_absolute_url()).content.decode()
+
+
+# Reply-by reminders (the daily sweep) -------------------------------------------------------------------------------
+
+
+def test_the_daily_sweep_reminds_only_the_trusts_yet_to_answer_before_and_after_the_reply_by_date_once_each(
+    framework, regulator, own_trust, other_trust, executive, other_executive
+):
+    from arrangements.reminders import reminders_sweep
+
+    today = timezone.localdate()
+    reply_by = today + dt.timedelta(days=10)
+    sounding = sounding_open(
+        framework=framework, by=regulator, title="Would you join?", trusts=[own_trust, other_trust], reply_by=reply_by
+    )
+    answer(sounding, other_trust, other_executive)
+    Notification.objects.all().delete()
+
+    def reminded():
+        return sorted((n.recipient.username, n.subject.split(":")[0]) for n in Notification.objects.all())
+
+    reminders_sweep(today=today)  # ten days ahead: too early
+    assert reminded() == []
+    reminders_sweep(today=reply_by - dt.timedelta(days=2))
+    reminders_sweep(today=reply_by - dt.timedelta(days=1))  # the same reminder is not sent again
+    assert reminded() == [(executive.username, f"Please answer by {reply_by.day} {reply_by:%B %Y}")]
+    reminders_sweep(today=reply_by + dt.timedelta(days=1))
+    reminders_sweep(today=reply_by + dt.timedelta(days=5))
+    assert [subject for _, subject in reminded()].count("Answer overdue") == 1
+
+    # Once answered, or closed, nobody is reminded again, even with a new date.
+    Notification.objects.all().delete()
+    Sounding.objects.filter(pk=sounding.pk).update(reply_by=reply_by + dt.timedelta(days=20))
+    sounding_close(sounding=sounding, by=regulator)
+    Notification.objects.all().delete()  # the "Sounding closed" messages
+    reminders_sweep(today=reply_by + dt.timedelta(days=19))
+    assert reminded() == []
