@@ -3,6 +3,8 @@ the pool, and the latest runs and invitations (each in a fixed number of queries
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from django.apps import apps
 from django.conf import settings
 from django.db.models import Q, QuerySet
@@ -55,11 +57,14 @@ def need_library() -> list[tuple[Need, ...]]:
     return library
 
 
-def recruitment_candidates(*, framework: Framework, areas: list[str], limit: int = RECRUITMENT_CANDIDATES) -> list[str]:
+def recruitment_candidates(
+    *, framework: Framework, areas: list[str], regions: Sequence[str] = (), limit: int = RECRUITMENT_CANDIDATES
+) -> list[str]:
     """ODS codes of strong trusts outside the pool, strong in the `areas` where the pool runs out first: open, not
     in any live pool nor applying to this framework, not receiving support, oversight segment 1-2, CQC good or
-    outstanding. Taken in turn from each area (in the order given), strongest first (then ODS code); at most
-    `limit`."""
+    outstanding. Taken in turn from each area (in the order given), strongest first; among equally strong trusts,
+    those in the `regions` where the pool runs out first (in that order) come first, as a buddy must be within the
+    travel band of the trusts it would serve; then ODS code. At most `limit`."""
     members = pool_member_ids(day=timezone.localdate())
     applying = framework.applications.filter(status="submitted").values_list("trust_id", flat=True)
     strong = (
@@ -72,11 +77,12 @@ def recruitment_candidates(*, framework: Framework, areas: list[str], limit: int
         .exclude(pk__in=members)
         .exclude(pk__in=applying)
     )
-    by_area: dict[str, list[tuple[int, str]]] = {area: [] for area in areas}
-    for code, slug, strength in TrustExpertise.objects.filter(
+    region_rank = {region: rank for rank, region in enumerate(regions)}
+    by_area: dict[str, list[tuple[int, int, str]]] = {area: [] for area in areas}
+    for code, slug, strength, region in TrustExpertise.objects.filter(
         trust__in=strong, area__slug__in=areas, strength__gte=settings.BUDDY_COVERS_AT_STRENGTH
-    ).values_list("trust__ods_code", "area__slug", "strength"):
-        by_area[slug].append((-strength, code))
+    ).values_list("trust__ods_code", "area__slug", "strength", "trust__region"):
+        by_area[slug].append((-strength, region_rank.get(region, len(region_rank)), code))
     # Round robin over the areas in the order they run out, the strongest in each first: every short area gets its
     # candidates, the one that runs out first before the rest.
     queues = [sorted(found) for found in by_area.values()]
@@ -84,7 +90,7 @@ def recruitment_candidates(*, framework: Framework, areas: list[str], limit: int
     while len(chosen) < limit and any(queues):
         for queue in queues:
             while queue:
-                _strength, code = queue.pop(0)
+                *_order, code = queue.pop(0)
                 if code not in chosen:
                     chosen.append(code)
                     break

@@ -114,7 +114,8 @@ def recruitment_run_create(*, readiness: MatchRun, by: User | None, run_now: boo
     if not short:  # the pool never runs out: look at the areas with the lowest cover in the largest wave
         last = results["sizes"][-1]["by_area"]
         short = [entry["slug"] for entry in sorted(last, key=lambda e: e["share"]["estimate"] or 0.0)[:3]]
-    candidates = readiness_selectors.recruitment_candidates(framework=framework, areas=short)
+    short_regions = [entry["region"] for entry in results.get("regions_run_out_first", [])]
+    candidates = readiness_selectors.recruitment_candidates(framework=framework, areas=short, regions=short_regions)
     if not candidates:
         raise EngineInputError(
             "No strong trust outside the pool (oversight segment 1 or 2, rated good or outstanding, not receiving "
@@ -125,7 +126,7 @@ def recruitment_run_create(*, readiness: MatchRun, by: User | None, run_now: boo
         created_by=by,
         source=MatchRun.Source.WEB,
         settings={**readiness.settings, "readiness_run": readiness.pk},
-        inputs={**readiness.inputs, "candidates": candidates, "short_areas": short},
+        inputs={**readiness.inputs, "candidates": candidates, "short_areas": short, "short_regions": short_regions},
     )
     _start(run, run_now=run_now)
     return run

@@ -9,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from buddying.models import Notification, OutboxMessage
+from buddying.models import Notification, OutboxMessage, Region, Trust
 from buddying.tasks import send_notification_emails
 from buddying.tests.factories import (
     ExecutiveFactory,
@@ -240,3 +240,11 @@ def test_recruitment_candidates_are_taken_in_turn_from_each_short_area_strongest
     assert pick(framework=live_pool, areas=["finance", "maternity"]) == ["RN1", "RX2", "RX3"]
     assert pick(framework=live_pool, areas=["maternity", "finance"], limit=2) == ["RX2", "RN1"]
     assert pick(framework=live_pool, areas=["maternity"]) == ["RX2", "RX3"]
+
+
+def test_among_equally_strong_candidates_those_in_the_regions_that_run_out_first_come_first(live_pool, registry):
+    # Next Door and Newcastle are both 5 in finance; Newcastle is in the North East, where the pool runs out.
+    Trust.objects.filter(pk=registry["newcastle"].pk).update(region=Region.NORTH_EAST_YORKSHIRE)
+    pick = readiness_selectors.recruitment_candidates
+    assert pick(framework=live_pool, areas=["finance"]) == ["RN1", "RX3", "RX2"]
+    assert pick(framework=live_pool, areas=["finance"], regions=[Region.NORTH_EAST_YORKSHIRE]) == ["RX3", "RN1", "RX2"]
