@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -144,6 +145,22 @@ class PoolScores:
     # total (the bonus, less whatever would take the total past 1). Included in `total` and in `match_quality`.
     related: BoolArray = field(default_factory=lambda: np.zeros(0, dtype=bool))
     relationship_added: FloatArray = field(default_factory=lambda: np.zeros(0))
+    # Per related candidate's row: what its relationships are ("; "-joined), for the reason shown beside its bonus.
+    relationship_described: Mapping[int, str] = field(default_factory=dict)
+    relationship_bonus: float = 0.0  # the bonus each related candidate gets, before a total stops at 1
+
+    def relationship_reason(self, row: int) -> str:
+        """'Chief executives or chairs have worked together (confirmed by both trusts): adds 5 points to the
+        score', or "" for a candidate with no known relationship. True of what was added to its total."""
+        described = self.relationship_described.get(row, "")
+        if not described:
+            return ""
+        added = float(self.relationship_added[row])
+        points = round(100 * added)
+        reason = f"{described}: adds {points} point{'s' if points != 1 else ''} to the score"
+        if added < self.relationship_bonus - 1e-9:  # stopped at 100 (not a rounding difference)
+            reason += " (a score stops at 100)"
+        return reason
 
     def __len__(self) -> int:
         return int(self.total.shape[0])
@@ -564,6 +581,13 @@ def score_prepared(
         covers_at=settings.covers_at,
         related=related,
         relationship_added=relationship_added,
+        relationship_described={
+            int(row): "; ".join(
+                dict.fromkeys(text for code, text in supported.relationships if code == prep.ods[int(row)])
+            )
+            for row in np.flatnonzero(related)
+        },
+        relationship_bonus=settings.weights.relationship_bonus(),
     )
 
 

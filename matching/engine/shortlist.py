@@ -207,7 +207,7 @@ def ranked_candidates(
             for j, name in enumerate(CRITERIA)
         )
         if scores.related.shape[0] and scores.related[row]:
-            criteria += (relationship_score(scores, supported, settings, row, prep.ods[row]),)
+            criteria += (relationship_score(scores, settings, row),)
         warnings = []
         if known[CULTURAL_FIT] and v[CULTURAL_FIT] < settings.low_fit_warning:
             warnings.append(
@@ -244,25 +244,16 @@ def ranked_candidates(
     return tuple(result)
 
 
-def relationship_score(
-    scores: PoolScores, supported: SupportedTrust, settings: MatchSettings, row: int, code: str
-) -> CriterionScore:
-    """The known relationship's bonus for candidate `row` (ODS `code`), with a reason naming each relationship and
+def relationship_score(scores: PoolScores, settings: MatchSettings, row: int) -> CriterionScore:
+    """The known relationship's bonus for candidate `row`, with a reason naming each relationship and
     what it added to the total."""
-    descriptions = list(dict.fromkeys(text for ods, text in supported.relationships if ods == code))
-    added = float(scores.relationship_added[row])
-    bonus = settings.weights.relationship_bonus()
-    points = round(100 * added)
-    reason = "; ".join(descriptions) + f": adds {points} point{'s' if points != 1 else ''} to the score"
-    if added < bonus - 1e-9:  # stopped at 100 (not a rounding difference)
-        reason += " (a score stops at 100)"
     return CriterionScore(
         name=RELATIONSHIP,
         label=RELATIONSHIP_LABEL,
         score=1.0,
-        weight=bonus,
-        contribution=added,
-        reason=reason,
+        weight=settings.weights.relationship_bonus(),
+        contribution=float(scores.relationship_added[row]),
+        reason=scores.relationship_reason(row),
     )
 
 

@@ -397,6 +397,7 @@ def _member(scores: PoolScores, prep: PreparedPool, row: int, needs: tuple[str, 
         travel_minutes=travel,
         band=band,
         warnings=tuple(warnings),
+        relationship=scores.relationship_reason(row),
     )
 
 

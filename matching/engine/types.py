@@ -341,6 +341,7 @@ class TeamMember:
     travel_minutes: float = math.nan
     band: str = BAND_IDEAL
     warnings: tuple[str, ...] = ()
+    relationship: str = ""  # its known relationship with the trust and what that added, "" where none
 
 
 @dataclass(frozen=True)

@@ -107,6 +107,7 @@ def member_json(member: engine.TeamMember, snapshot: selectors.PoolSnapshot) -> 
         "total": round(member.total, 4),
         **travel_json(member.distance_km, member.travel_minutes, member.band),
         "warnings": list(member.warnings),
+        "relationship": member.relationship,
         "assigned_needs": areas_json(member.assigned_needs, snapshot),
     }
 

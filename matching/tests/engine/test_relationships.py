@@ -5,7 +5,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from matching.engine import EngineInputError, MatchSettings, Weights, build_team, score_pool, shortlist
+from matching.engine import EngineInputError, MatchSettings, Weights, allocate_wave, build_team, score_pool, shortlist
 from matching.engine.types import CRITERIA, RELATIONSHIP, RELATIONSHIP_LABEL
 from matching.tests.engine.builders import make_pool, make_trust, north_of_home
 
@@ -137,3 +137,18 @@ def test_teams_prefer_the_related_candidate_when_all_else_is_equal():
     team = build_team(trust, pool, MatchSettings(), k=1)
     assert [m.ods_code for m in team.heuristic.members] == ["RB2"]
     assert team.exact is not None and [m.ods_code for m in team.exact.members] == ["RB2"]
+    # The team names the relationship and what it added, as the shortlist does.
+    (member,) = team.heuristic.members
+    assert member.relationship == f"{WORKED_TOGETHER}: adds 5 points to the score"
+
+
+def test_a_wave_member_names_its_relationship_and_one_without_says_nothing():
+    pool = two_alike_candidates()
+    related = make_trust(ods="RS1", culture=(8.0, 2.0), relationships=(("RB2", WORKED_TOGETHER),))
+    plain = make_trust(ods="RS2", culture=(8.0, 2.0))
+    wave = allocate_wave([related, plain], pool, k=1)
+    members = {allocation.supported: allocation.members for allocation in wave.allocations}
+    assert [(m.ods_code, m.relationship) for m in members["RS1"]] == [
+        ("RB2", f"{WORKED_TOGETHER}: adds 5 points to the score")
+    ]
+    assert [m.relationship for m in members["RS2"]] == [""]
