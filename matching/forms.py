@@ -151,7 +151,8 @@ class MatchSettingsForm(GovukFormMixin, forms.Form):
                     "ideal_max_minutes": cleaned["ideal_max_minutes"],
                     "max_minutes": cleaned["max_minutes"],
                 },
-                pool_only=cleaned["pool_only"],
+                # A wave's framework chosen means that framework's pool only, as its hint says.
+                pool_only=cleaned["pool_only"] or cleaned.get("framework") is not None,
                 include_receiving_support=cleaned["include_receiving_support"],
             )
         except EngineInputError as error:
@@ -190,6 +191,8 @@ def _trust_choice_label(trust: Trust) -> str:
 
 
 class WaveForm(MatchSettingsForm):
+    error_names = {**MatchSettingsForm.error_names, "framework": "a framework pool"}
+
     def __init__(self, *args: Any, trusts: list[Trust], **kwargs: Any) -> None:
         super().__init__(*args, size_label="Most buddies per trust", size_initial=TEAM_SIZE_DEFAULT, **kwargs)
         self.fields["trusts"] = forms.MultipleChoiceField(
@@ -205,8 +208,20 @@ class WaveForm(MatchSettingsForm):
             initial="coverage",
             widget=forms.RadioSelect,
         )
+        self.fields["framework"] = ModelChoiceField(
+            label="Framework pool",
+            queryset=Framework.objects.filter(status=Framework.Status.LIVE).order_by("name"),
+            required=False,
+            empty_label="Any live framework",
+            help_text="For a pool-only wave: the members of this framework's pool only. Choosing one makes the wave "
+            "pool-only.",
+        )
         self.helper.layout.fields.insert(0, Field.checkboxes("trusts", legend_size=Size.MEDIUM, small=True))
         self.helper.layout.fields.insert(1, Field.radios("method", legend_size=Size.MEDIUM))
+        after_pool_only = next(
+            i for i, field in enumerate(self.helper.layout.fields) if "pool_only" in getattr(field, "fields", [])
+        )
+        self.helper.layout.fields.insert(after_pool_only + 1, Field.select("framework"))
 
 
 class FrameworkForm(GovukFormMixin, forms.Form):

@@ -141,6 +141,7 @@ def wave(request: AuthenticatedHttpRequest) -> HttpResponse:
                 settings=form.cleaned_data["settings"],
                 k=form.cleaned_data["size"],
                 method=form.cleaned_data["method"],
+                framework=form.cleaned_data["framework"],
             )
         except EngineInputError as error:
             engine_error = str(error)

@@ -169,10 +169,12 @@ def wave_run_create(
     settings: MatchSettings,
     k: int = 3,
     method: str = "coverage",
+    framework: Framework | None = None,
     source: str = MatchRun.Source.WEB,
     run_now: bool = False,
 ) -> MatchRun:
-    """Record a wave allocation for several trusts; a Celery task runs it after this transaction commits.
+    """Record a wave allocation for several trusts; a Celery task runs it after this transaction commits. With a
+    `framework`, only its pool's members are buddies (a pool-only wave of that framework).
 
     With run_now (the `allocate` command) the allocation runs here instead, in this process.
     """
@@ -195,8 +197,8 @@ def wave_run_create(
         trust=None,
         by=by,
         source=source,
-        settings=results.settings_json(settings, k=k, method=method),
-        inputs={"trusts": codes},
+        settings=results.settings_json(settings, k=k, method=method, framework=framework.pk if framework else None),
+        inputs={"trusts": codes, **({"framework_name": framework.name} if framework else {})},
         results=None,
         engine_ms=None,
         status=MatchRun.Status.PENDING,
@@ -258,7 +260,8 @@ def wave_run_execute(*, run_id: int) -> bool:
             pool_only=stored["pool_only"],
             include_receiving_support=stored.get("include_receiving_support", False),
         )
-        snapshot = selectors.candidate_pool()
+        # Runs recorded before a wave could name a framework have none: any live framework's pool.
+        snapshot = selectors.candidate_pool(framework_id=stored.get("framework"))
         supported = selectors.supported_trusts(run.inputs["trusts"])
         last_saved = [0]
 

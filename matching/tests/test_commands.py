@@ -190,6 +190,12 @@ def test_allocate_pool_only_gives_only_accredited_members_of_the_pool(registry, 
     assert {m["ods_code"] for m in everyone["results"]["allocations"][0]["members"]} != {"RX3"}
     assert [m["ods_code"] for m in pool_only["results"]["allocations"][0]["members"]] == ["RX3"]
     assert pool_only["settings"]["pool_only"] is True
+    # One framework's pool by name: the same member here; a name no live framework has fails in one line.
+    named = json.loads(run("allocate", "RS9", "-k", "3", "--framework", "Superbuddy framework", "--json"))
+    assert [m["ods_code"] for m in named["results"]["allocations"][0]["members"]] == ["RX3"]
+    assert (named["settings"]["pool_only"], named["settings"]["framework"]) == (True, framework.pk)
+    with pytest.raises(CommandError, match="No live framework is named 'Nope'"):
+        run("allocate", "RS9", "--framework", "Nope")
 
 
 @pytest.mark.parametrize(

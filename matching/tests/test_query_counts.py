@@ -22,7 +22,7 @@ SMALL, LARGE = 2, 40
 
 # Session, user and notification count (3), plus the page's own reads:
 INDEX_QUERIES = 4  # the trusts with needs
-WAVE_QUERIES = 4  # the trusts with needs (the form's choices)
+WAVE_QUERIES = 5  # the trusts with needs (the form's choices), the live frameworks (its framework choices)
 FRAMEWORK_LIST_QUERIES = 5  # the frameworks, and their lots in one prefetch
 EXECUTIVE_EXTRA = 1  # an executive's page reads their trust too (the header names it)
 # The framework; members, their offers; the lots; needs per lot (one aggregate); the filter's areas; the latest

@@ -379,10 +379,36 @@ def test_the_wave_form_offers_pool_only_and_the_run_says_so(
     wave_run_execute(run_id=run.pk)  # what the queued task does
     assert (run.settings["pool_only"], run.settings["include_receiving_support"]) == (True, True)
     page = client.get(response.url).content.decode()
-    assert "Framework pool members only." in page
+    assert "Framework pool members only (any live framework)." in page
     # No trust is an accredited pool member here, so none can be given: the page says why.
     assert "0 of 1 (at most 0 could each have one at once)" in page
     assert "Every trust that covers its needs is excluded for it" in page
+
+
+def test_a_wave_can_be_limited_to_one_frameworks_pool(
+    client, regulator, registry, areas, django_capture_on_commit_callbacks
+):
+    from arrangements.tests.test_call_offs import live_pool
+
+    first = live_pool(name="Framework A", members=[registry["oxford"]], regulator=regulator, finance=areas["finance"])
+    live_pool(name="Framework B", members=[registry["southampton"]], regulator=regulator, finance=areas["finance"])
+    client.force_login(regulator)
+    assert "Any live framework" in client.get(reverse("matching:wave")).content.decode()
+    # Choosing a framework makes the wave pool-only, with that framework's members alone.
+    data = _form(size="2", method="coverage", trusts=["RS9"], framework=str(first.pk))
+    with django_capture_on_commit_callbacks():
+        response = client.post(reverse("matching:wave"), data)
+    run = MatchRun.objects.get(kind="wave")
+    wave_run_execute(run_id=run.pk)
+    run.refresh_from_db()
+    assert (run.settings["pool_only"], run.settings["framework"]) == (True, first.pk)
+    (allocation,) = run.results["allocations"]
+    assert [member["ods_code"] for member in allocation["members"]] == ["RX1"]
+    assert "Members of the Framework A pool only." in client.get(response.url).content.decode()
+
+    bad = client.post(reverse("matching:wave"), _form(size="2", method="coverage", trusts=["RS9"], framework="99999"))
+    assert "Select a framework pool from the list" in bad.content.decode()
+    assert MatchRun.objects.filter(kind="wave").count() == 1
 
 
 def test_a_shortlist_recorded_before_completeness_and_labels_were_kept_still_shows(client, regulator, run):

@@ -177,7 +177,7 @@ def test_a_pool_only_wave_gives_only_pool_members_and_says_who_is_left_without(p
     page.get_by_role("button", name="Allocate buddies").click()
     expect(page.locator("#wave-results")).to_be_visible(timeout=30_000)
 
-    expect(page.get_by_text("Framework pool members only.")).to_be_visible()
+    expect(page.get_by_text("Framework pool members only (any live framework).")).to_be_visible()
     expect(page.locator("#wave-served")).to_have_text("1 of 2 (at most 1 could each have one at once)")
     southbank = page.locator('#wave-results tr[data-ods-code="RS9"]')
     expect(southbank.locator(".app-wave-member")).to_have_count(1)

@@ -11,7 +11,7 @@ from matching.management.commands._matching_options import (
     run_json,
     settings_from_options,
 )
-from matching.models import MatchRun
+from matching.models import Framework, MatchRun
 from matching.services import WAVE_METHODS, wave_run_create
 
 
@@ -22,9 +22,20 @@ class Command(ServiceCommand):
         parser.add_argument("ods_codes", nargs="+", metavar="ODS_CODE")
         parser.add_argument("-k", "--size", type=int, default=3, help="most buddies per trust (default %(default)s)")
         parser.add_argument("--method", choices=WAVE_METHODS, default="coverage", help="default %(default)s")
+        parser.add_argument(
+            "--framework",
+            metavar="NAME",
+            help="only the members of this live framework's pool (implies --pool-only)",
+        )
         add_settings_arguments(parser)
 
     def handle(self, *args: Any, **options: Any) -> None:
+        framework = None
+        if options["framework"]:
+            framework = Framework.objects.filter(status=Framework.Status.LIVE, name=options["framework"]).first()
+            if framework is None:
+                raise CommandError(f"No live framework is named {options['framework']!r}")
+            options["pool_only"] = True
         settings = settings_from_options(options)
         codes = [str(code).upper() for code in options["ods_codes"]]
         if len(set(codes)) != len(codes):
@@ -40,6 +51,7 @@ class Command(ServiceCommand):
                 settings=settings,
                 k=int(options["size"]),
                 method=str(options["method"]),
+                framework=framework,
                 source=MatchRun.Source.COMMAND,
                 run_now=True,
             )
